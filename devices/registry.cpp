@@ -1,0 +1,77 @@
+#include "devices/registry.h"
+
+#include <cstdlib>
+
+namespace rawgpu {
+namespace devices {
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  if (v.empty()) return "none";
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+const char* backend_title(core::Vendor v) {
+  switch (v) {
+    case core::Vendor::kAmd: return "AMD (KFD)";
+    case core::Vendor::kNvidia: return "NVIDIA (RM + UVM)";
+    case core::Vendor::kQualcomm: return "Qualcomm (KGSL)";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::vector<std::string> simulated_kinds() { return {}; }
+
+std::vector<std::string> available(core::Sys& sys, const Paths& paths) {
+  std::vector<std::string> names = real_device_names(discover(sys, paths));
+  for (const std::string& kind : simulated_kinds()) names.push_back(kind + ":0");
+  return names;
+}
+
+std::string default_device_name(core::Sys& sys, const Paths& paths) {
+  if (const char* env = std::getenv("RAWGPU_DEVICE"); env && *env) return env;
+  std::vector<std::string> names = available(sys, paths);
+  return names.empty() ? std::string() : names.front();
+}
+
+core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::Sys& sys,
+                                                   const Paths& paths) {
+  std::string chosen(name);
+  if (chosen.empty()) chosen = default_device_name(sys, paths);
+  const std::vector<std::string> present = available(sys, paths);
+  if (chosen.empty())
+    return core::Error::not_found("open device",
+                                  "no GPU found and no simulated device is built in; devices "
+                                  "available: none");
+  auto parsed = core::parse_device_name(chosen);
+  if (!parsed) {
+    core::Error e = std::move(parsed).error();
+    return core::Error::invalid("open " + chosen,
+                                e.hint() + "; devices available: " + join(present));
+  }
+  const std::string canonical = parsed->str();
+  bool exists = false;
+  for (const auto& p : present) exists = exists || p == canonical;
+  if (!exists)
+    return core::Error::not_found(
+        "open " + canonical,
+        "no such device; devices available: " + join(present));
+  // Backends register here as they are built (DESIGN.md: the registry is the only room that
+  // knows every backend).
+  return core::Error::unsupported(
+      "open " + canonical, std::string("this build of rawgpu has no ") +
+                               backend_title(parsed->vendor) + (parsed->simulated ? " simulator" : " backend") +
+                               " yet; devices available: " + join(present));
+}
+
+}  // namespace devices
+
+core::Result<std::unique_ptr<queues::Device>> open(std::string_view name) {
+  return devices::open(name, core::host_sys());
+}
+
+}  // namespace rawgpu

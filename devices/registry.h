@@ -1,0 +1,44 @@
+// rawgpu — the registry: the one place that turns a device name into a backend.
+//
+//   auto dev = rawgpu::open("sim-amd:0");   // or "amd:0", "nv:0", "qcom:0", "sim-nv:0", …
+//   if (!dev) { std::cerr << dev.error().message() << "\n"; return 1; }
+//
+// The name is parsed by core::parse_device_name; the real devices present are found by
+// devices::discover. A name that does not parse, a device that does not exist and a backend that
+// is not built all fail with an error that lists the devices that do exist.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/sys.h"
+#include "devices/discover.h"
+#include "queues/device.h"
+
+namespace rawgpu {
+
+namespace devices {
+
+// Names of every device that can be opened on this machine: the real ones present, then the
+// simulated ones that are built in.
+std::vector<std::string> available(core::Sys& sys, const Paths& paths = {});
+
+// Simulated device kinds built into this library ("sim-amd", …); empty until sim/ exists.
+std::vector<std::string> simulated_kinds();
+
+// The device to open when no name is given: $RAWGPU_DEVICE if set, else the first available.
+std::string default_device_name(core::Sys& sys, const Paths& paths = {});
+
+// Opens `name` ("" = default_device_name) using `sys` for real devices.
+core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::Sys& sys,
+                                                   const Paths& paths = {});
+
+}  // namespace devices
+
+// Opens a device by name on the host ("" = $RAWGPU_DEVICE or the first available device).
+core::Result<std::unique_ptr<queues::Device>> open(std::string_view name = {});
+
+}  // namespace rawgpu
