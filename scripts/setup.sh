@@ -8,11 +8,11 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git
   # libraries
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libpci-dev pci.ids libdrm-dev
-  libzstd-dev linux-libc-dev
+  libzstd-dev linux-libc-dev libmsgpack-cxx-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # amdgcn code objects for tests, libFuzzer
-  clang lld libclang-rt-14-dev
+  clang lld libclang-rt-14-dev clang-19 lld-19
 )
 
 missing=()

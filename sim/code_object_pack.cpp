@@ -1,0 +1,237 @@
+#include "sim/code_object_pack.h"
+
+#include <elf.h>
+
+#ifndef MSGPACK_NO_BOOST
+#define MSGPACK_NO_BOOST 1
+#endif
+#include <msgpack.hpp>
+
+#include <cctype>
+#include <cstring>
+
+#include "core/elf.h"
+#include "core/elf_writer.h"
+#include "kfd/hsaco.h"
+#include "sim/kernel_abi.h"
+
+namespace rawgpu::sim {
+namespace {
+
+using core::Error;
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool ident(std::string_view s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
+  return true;
+}
+
+}  // namespace
+
+core::Result<SimKernelDecl> parse_sim_kernel_decl(std::string_view desc) {
+  const std::string op = "sim kernel '" + std::string(desc) + "'";
+  size_t open = desc.find('(');
+  if (open == std::string_view::npos || desc.empty() || desc.back() != ')')
+    return Error::invalid(op, "expected NAME(ARGS)");
+  SimKernelDecl d;
+  d.name = std::string(trim(desc.substr(0, open)));
+  if (!ident(d.name)) return Error::invalid(op, "kernel name is not an identifier");
+  d.host_symbol = "rg_sim_kernel_" + d.name;
+  std::string_view rest = desc.substr(open + 1, desc.size() - open - 2);
+  uint32_t off = 0;
+  while (!trim(rest).empty()) {
+    size_t semi = rest.find(';');
+    std::string_view item = trim(rest.substr(0, semi));
+    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+    size_t sp = item.find(' ');
+    if (sp == std::string_view::npos) return Error::invalid(op, "argument '" + std::string(item) + "' is not 'TYPE NAME'");
+    std::string_view type = item.substr(0, sp), name = trim(item.substr(sp + 1));
+    if (type == "lds") {
+      uint32_t v = 0;
+      for (char c : name) {
+        if (c < '0' || c > '9' || v > 1u << 20) return Error::invalid(op, "bad lds size");
+        v = v * 10 + static_cast<uint32_t>(c - '0');
+      }
+      d.lds = v;
+      continue;
+    }
+    SimKernelArg a;
+    a.type = std::string(type);
+    a.name = std::string(name);
+    if (type == "ptr" || type == "u64" || type == "i64" || type == "f64") a.size = 8;
+    else if (type == "u32" || type == "i32" || type == "f32") a.size = 4;
+    else return Error::invalid(op, "unknown argument type '" + std::string(type) + "'");
+    if (!ident(name)) return Error::invalid(op, "argument name '" + std::string(name) + "' is not an identifier");
+    a.align = a.size;
+    a.pointer = type == "ptr";
+    off = (off + a.align - 1) & ~(a.align - 1);
+    d.offsets.push_back(off);
+    off += a.size;
+    d.args.push_back(std::move(a));
+  }
+  d.explicit_size = off;
+  return d;
+}
+
+core::Result<std::vector<SimKernelDecl>> read_sim_kernels(std::span<const uint8_t> host_so) {
+  RAWGPU_ASSIGN(core::ElfView elf, core::ElfView::parse(host_so));
+  const core::ElfSection* sec = elf.find_section(".rawgpu_sim");
+  if (!sec || sec->data.empty())
+    return Error::invalid("sim kernels", "host object has no .rawgpu_sim section (no RG_SIM_KERNEL)");
+  std::vector<SimKernelDecl> out;
+  std::string_view all(reinterpret_cast<const char*>(sec->data.data()), sec->data.size());
+  while (!all.empty()) {
+    size_t nul = all.find('\0');
+    std::string_view one = all.substr(0, nul);
+    all = nul == std::string_view::npos ? std::string_view{} : all.substr(nul + 1);
+    if (one.empty()) continue;  // padding between descriptors
+    RAWGPU_ASSIGN(SimKernelDecl d, parse_sim_kernel_decl(one));
+    const core::ElfSymbol* fn = elf.find_symbol(d.host_symbol);
+    if (!fn || !fn->defined() || fn->type != STT_FUNC)
+      return Error::invalid("sim kernel " + d.name, "host function " + d.host_symbol + " is not defined");
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+core::Result<std::vector<uint8_t>> pack_amd_sim_code_object(std::span<const uint8_t> host_so,
+                                                           std::string_view gfx_target) {
+  auto target = kfd::gfx_target_by_name(gfx_target);
+  if (!target) return Error::unsupported("pack sim code object", "unknown target " + std::string(gfx_target));
+  RAWGPU_ASSIGN(std::vector<SimKernelDecl> kernels, read_sim_kernels(host_so));
+  const bool wave32 = target->gfx_target_version >= 100000;
+
+  // .text: blob header + host object, then one 256-byte entry stub per kernel.
+  std::vector<uint8_t> text(sizeof(kfd::SimBlobHeader), 0);
+  kfd::SimBlobHeader bh{};
+  std::memcpy(bh.magic, kfd::kSimBlobMagic, sizeof bh.magic);
+  bh.abi_version = RG_SIM_ABI_VERSION;
+  bh.so_size = static_cast<uint32_t>(host_so.size());
+  bh.so_hash = kfd::sim_hash(host_so.data(), host_so.size());
+  std::memcpy(text.data(), &bh, sizeof bh);
+  text.insert(text.end(), host_so.begin(), host_so.end());
+  std::vector<uint64_t> entry_off;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    text.resize((text.size() + kfd::kKernelEntryAlign - 1) & ~(kfd::kKernelEntryAlign - 1), 0);
+    entry_off.push_back(text.size());
+    text.resize(text.size() + sizeof(kfd::SimEntryStub), 0);
+  }
+  std::vector<uint8_t> rodata(kernels.size() * sizeof(kfd::kernel_descriptor_t), 0);
+
+  core::ElfWriter w(ET_DYN, kfd::kEmAmdgpu, kfd::kElfOsAbiAmdgpuHsa, kfd::kAbiVersionV5,
+                    target->mach | 0x100 /* xnack "any" */);
+
+  // Metadata (code object v5, shared/abi/amd-kfd.md §8.4).
+  msgpack::sbuffer meta;
+  msgpack::packer<msgpack::sbuffer> p(meta);
+  p.pack_map(3);
+  p.pack(std::string("amdhsa.version"));
+  p.pack_array(2);
+  p.pack(1);
+  p.pack(2);
+  p.pack(std::string("amdhsa.target"));
+  p.pack("amdgcn-amd-amdhsa--" + std::string(gfx_target));
+  p.pack(std::string("amdhsa.kernels"));
+  p.pack_array(static_cast<uint32_t>(kernels.size()));
+  static const char* kHidden[][2] = {
+      {"hidden_block_count_x", "4"}, {"hidden_block_count_y", "4"}, {"hidden_block_count_z", "4"},
+      {"hidden_group_size_x", "2"},  {"hidden_group_size_y", "2"},  {"hidden_group_size_z", "2"},
+      {"hidden_remainder_x", "2"},   {"hidden_remainder_y", "2"},   {"hidden_remainder_z", "2"},
+      {"hidden_grid_dims", "2"}};
+  static const uint32_t kHiddenOff[] = {0, 4, 8, 12, 14, 16, 18, 20, 22, 64};
+  std::vector<uint32_t> kernarg_sizes;
+  for (const SimKernelDecl& k : kernels) {
+    const uint32_t hidden_base = (k.explicit_size + 7) & ~7u;
+    const uint32_t kernarg_size = hidden_base + kfd::kHiddenArgsSize;
+    kernarg_sizes.push_back(kernarg_size);
+    p.pack_map(11);
+    p.pack(std::string(".name"));
+    p.pack(k.name);
+    p.pack(std::string(".symbol"));
+    p.pack(k.name + ".kd");
+    p.pack(std::string(".kernarg_segment_size"));
+    p.pack(kernarg_size);
+    p.pack(std::string(".kernarg_segment_align"));
+    p.pack(8);
+    p.pack(std::string(".group_segment_fixed_size"));
+    p.pack(k.lds);
+    p.pack(std::string(".private_segment_fixed_size"));
+    p.pack(0);
+    p.pack(std::string(".wavefront_size"));
+    p.pack(wave32 ? 32 : 64);
+    p.pack(std::string(".sgpr_count"));
+    p.pack(16);
+    p.pack(std::string(".vgpr_count"));
+    p.pack(32);
+    p.pack(std::string(".max_flat_workgroup_size"));
+    p.pack(1024);
+    p.pack(std::string(".args"));
+    p.pack_array(static_cast<uint32_t>(k.args.size() + std::size(kHidden)));
+    for (size_t a = 0; a < k.args.size(); ++a) {
+      p.pack_map(4);
+      p.pack(std::string(".name"));
+      p.pack(k.args[a].name);
+      p.pack(std::string(".offset"));
+      p.pack(k.offsets[a]);
+      p.pack(std::string(".size"));
+      p.pack(k.args[a].size);
+      p.pack(std::string(".value_kind"));
+      p.pack(std::string(k.args[a].pointer ? "global_buffer" : "by_value"));
+    }
+    for (size_t h = 0; h < std::size(kHidden); ++h) {
+      p.pack_map(3);
+      p.pack(std::string(".offset"));
+      p.pack(hidden_base + kHiddenOff[h]);
+      p.pack(std::string(".size"));
+      p.pack(static_cast<uint32_t>(kHidden[h][1][0] - '0'));
+      p.pack(std::string(".value_kind"));
+      p.pack(std::string(kHidden[h][0]));
+    }
+  }
+  w.add_note(".note", "AMDGPU", kfd::kNtAmdgpuMetadata,
+             std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(meta.data()), meta.size()));
+  const uint16_t ro = w.add_section(".rodata", SHT_PROGBITS, SHF_ALLOC, rodata, 64);
+  const uint16_t tx = w.add_section(".text", SHT_PROGBITS, SHF_ALLOC | SHF_EXECINSTR, text, 256);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    w.add_symbol(kernels[i].name + ".kd", ro, i * 64, 64, STT_OBJECT, STB_GLOBAL);
+    w.add_symbol(kernels[i].name, tx, entry_off[i], sizeof(kfd::SimEntryStub), STT_FUNC, STB_GLOBAL);
+  }
+  std::vector<uint8_t> elf = w.finish();
+
+  // Now that addresses are known, fill the descriptors and entry stubs in the file image
+  // (allocated sections have file offset == address).
+  const uint64_t ro_addr = w.section_addr(ro), tx_addr = w.section_addr(tx);
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const uint64_t kd_addr = ro_addr + i * 64, entry_addr = tx_addr + entry_off[i];
+    kfd::kernel_descriptor_t kd{};
+    kd.group_segment_fixed_size = kernels[i].lds;
+    kd.kernarg_size = kernarg_sizes[i];
+    kd.kernel_code_entry_byte_offset = static_cast<int64_t>(entry_addr) - static_cast<int64_t>(kd_addr);
+    kd.compute_pgm_rsrc1 = 0x7;  // VGPRS granule count; the simulator ignores it
+    kd.compute_pgm_rsrc2 = (2u << kfd::COMPUTE_PGM_RSRC2_USER_SGPR_COUNT_SHIFT) |
+                           kfd::COMPUTE_PGM_RSRC2_ENABLE_SGPR_WORKGROUP_ID_X |
+                           kfd::COMPUTE_PGM_RSRC2_ENABLE_SGPR_WORKGROUP_ID_Y |
+                           kfd::COMPUTE_PGM_RSRC2_ENABLE_SGPR_WORKGROUP_ID_Z;
+    kd.kernel_code_properties = kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_KERNARG_SEGMENT_PTR |
+                                (wave32 ? kfd::KERNEL_CODE_PROPERTY_ENABLE_WAVEFRONT_SIZE32 : 0);
+    std::memcpy(elf.data() + kd_addr, &kd, sizeof kd);
+    kfd::SimEntryStub st{};
+    std::memcpy(st.magic, kfd::kSimEntryMagic, sizeof st.magic);
+    st.blob_offset = static_cast<int64_t>(tx_addr) - static_cast<int64_t>(entry_addr);
+    st.kd_offset = static_cast<int64_t>(kd_addr) - static_cast<int64_t>(entry_addr);
+    if (kernels[i].host_symbol.size() >= sizeof st.symbol)
+      return Error::invalid("sim kernel " + kernels[i].name, "name too long");
+    std::memcpy(st.symbol, kernels[i].host_symbol.c_str(), kernels[i].host_symbol.size() + 1);
+    std::memcpy(elf.data() + entry_addr, &st, sizeof st);
+  }
+  return elf;
+}
+
+}  // namespace rawgpu::sim

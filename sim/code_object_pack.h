@@ -1,0 +1,44 @@
+// rawgpu — simulator code objects: host-native kernels (C files using sim/kernel_abi.h, built
+// into a host shared object) packed into the container of a backend's real code objects, so
+// the runtime loads them exactly as it loads real ones.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace rawgpu::sim {
+
+struct SimKernelArg {
+  std::string type;  // "ptr", "u32", "i32", "f32", "u64", "i64", "f64"
+  std::string name;
+  uint32_t size = 0, align = 0;
+  bool pointer = false;
+};
+
+struct SimKernelDecl {
+  std::string name;         // "saxpy"
+  std::string host_symbol;  // "rg_sim_kernel_saxpy"
+  std::vector<SimKernelArg> args;
+  uint32_t lds = 0;         // static group memory bytes
+  uint32_t explicit_size = 0;  // bytes of the explicit arguments, C-struct layout
+  std::vector<uint32_t> offsets;  // of each argument
+};
+
+// Parses one RG_SIM_KERNEL descriptor string: "saxpy(ptr x; ptr y; f32 a; u32 n; lds 1024)".
+core::Result<SimKernelDecl> parse_sim_kernel_decl(std::string_view desc);
+// Reads every descriptor from the .rawgpu_sim section of a host shared object and checks that
+// its function is exported.
+core::Result<std::vector<SimKernelDecl>> read_sim_kernels(std::span<const uint8_t> host_so);
+
+// Packs a host shared object into an AMDHSA code object (v5, ET_DYN, EM_AMDGPU) for `gfx_target`
+// ("gfx1100", "gfx942", …): kernel descriptors, metadata note, and a .text that carries the
+// host object (kfd/hsaco.h, SimBlobHeader / SimEntryStub).
+core::Result<std::vector<uint8_t>> pack_amd_sim_code_object(std::span<const uint8_t> host_so,
+                                                           std::string_view gfx_target);
+
+}  // namespace rawgpu::sim
