@@ -23,5 +23,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/rawgpuConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/rawgpuConfig.cmake ${PROJECT_BINARY_DIR}/rawgpuConfigVersion.cmake
         DESTINATION ${RAWGPU_CMAKE_DIR})
 
+# Relocatable: the prefix is found from the .pc file's own location.
+file(RELATIVE_PATH RAWGPU_PC_TO_PREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/rawgpu.pc.in ${PROJECT_BINARY_DIR}/rawgpu.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/rawgpu.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,6 +1,10 @@
 #include "devices/registry.h"
 
 #include <cstdlib>
+#include <sstream>
+
+#include "kfd/device.h"
+#include "sim/amd/machine.h"
 
 namespace rawgpu {
 namespace devices {
@@ -24,11 +28,29 @@ const char* backend_title(core::Vendor v) {
 
 }  // namespace
 
-std::vector<std::string> simulated_kinds() { return {}; }
+// The simulated AMD machine: one GPU per profile, sim-amd:N is the Nth. RAWGPU_SIM_AMD
+// ("gfx942,gfx1100") overrides the profiles.
+std::vector<std::string> sim_amd_profiles() {
+  std::vector<std::string> out;
+  if (const char* env = std::getenv("RAWGPU_SIM_AMD"); env && *env) {
+    std::stringstream ss(env);
+    std::string item;
+    while (std::getline(ss, item, ','))
+      if (!item.empty()) out.push_back(item);
+  }
+  if (out.empty()) out = {"gfx1100", "gfx942"};
+  return out;
+}
+
+std::vector<std::string> simulated_devices() {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < sim_amd_profiles().size(); ++i) names.push_back("sim-amd:" + std::to_string(i));
+  return names;
+}
 
 std::vector<std::string> available(core::Sys& sys, const Paths& paths) {
   std::vector<std::string> names = real_device_names(discover(sys, paths));
-  for (const std::string& kind : simulated_kinds()) names.push_back(kind + ":0");
+  for (const std::string& n : simulated_devices()) names.push_back(n);
   return names;
 }
 
@@ -62,6 +84,22 @@ core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::
         "no such device; devices available: " + join(present));
   // Backends register here as they are built (DESIGN.md: the registry is the only room that
   // knows every backend).
+  if (parsed->vendor == core::Vendor::kAmd) {
+    kfd::OpenOptions o;
+    o.index = parsed->index;
+    o.name = *parsed;
+    if (!parsed->simulated) {
+      o.sys_root = paths.sys;
+      o.dev_root = paths.dev;
+      return kfd::open_device(sys, o);
+    }
+    auto machine = sim::amd::Machine::create({.profiles = sim_amd_profiles()});
+    if (!machine) return std::move(machine).error();
+    std::shared_ptr<sim::amd::Machine> m(std::move(machine).value());
+    o.simulated = true;
+    o.keepalive = m;
+    return kfd::open_device(m->sys(), o);
+  }
   return core::Error::unsupported(
       "open " + canonical, std::string("this build of rawgpu has no ") +
                                backend_title(parsed->vendor) + (parsed->simulated ? " simulator" : " backend") +

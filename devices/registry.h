@@ -26,8 +26,8 @@ namespace devices {
 // simulated ones that are built in.
 std::vector<std::string> available(core::Sys& sys, const Paths& paths = {});
 
-// Simulated device kinds built into this library ("sim-amd", …); empty until sim/ exists.
-std::vector<std::string> simulated_kinds();
+// Simulated devices built into this library ("sim-amd:0", "sim-amd:1", …).
+std::vector<std::string> simulated_devices();
 
 // The device to open when no name is given: $RAWGPU_DEVICE if set, else the first available.
 std::string default_device_name(core::Sys& sys, const Paths& paths = {});

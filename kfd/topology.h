@@ -33,14 +33,25 @@ struct Node {
   // "gfx90a", "gfx1100" (major decimal, minor and stepping one hex digit each).
   std::string gfx_name() const;
   uint32_t drm_render_minor() const { return static_cast<uint32_t>(prop("drm_render_minor")); }
-  uint32_t num_xcc() const;           // num_xcc, default 1
-  uint32_t compute_units() const;     // simd_count / simd_per_cu
-  uint64_t vram_bytes() const;        // sum of FB_PUBLIC + FB_PRIVATE banks
+  uint32_t num_xcc() const;        // num_xcc, default 1
+  uint32_t compute_units() const;  // simd_count / simd_per_cu
+  uint32_t wave_front_size() const { return static_cast<uint32_t>(prop("wave_front_size")); }
+  uint64_t vram_bytes() const;  // sum of FB_PUBLIC + FB_PRIVATE banks
+};
+
+// A node that exists but could not be read. The kernel answers EPERM for every file of a GPU
+// node that the process's device cgroup may not access (kfd_topology.c node_show/mem_show,
+// kfd_devcgroup_check_permission); such a node is not fatal to the scan.
+struct SkippedNode {
+  uint32_t index = 0;  // N in nodes/<N>
+  int err = 0;         // errno of the failed read (EPERM)
+  std::string reason;  // the failed read, as an Error message
 };
 
 struct Topology {
   uint64_t generation_id = 0;
-  std::vector<Node> nodes;  // sorted by index; CPU nodes first as the kernel lists them
+  std::vector<Node> nodes;           // sorted by index; CPU nodes first as the kernel lists them
+  std::vector<SkippedNode> skipped;  // nodes left out (EPERM), sorted by index
 
   std::vector<const Node*> gpus() const;
 };
@@ -51,8 +62,13 @@ inline constexpr const char* kTopologyRoot = "/sys/devices/virtual/kfd/kfd/topol
 // gfx name of a gfx_target_version (90010 -> "gfx90a").
 std::string gfx_name_of(uint32_t gfx_target_version);
 
-// Reads the tree below `root`. Errors name the file that was missing or malformed. Reads
-// generation_id before and after and retries (up to 3 times) when it changed mid-scan.
+// Reads the tree below `root`: generation_id, nodes/<N>/{gpu_id,name,properties} and
+// nodes/<N>/mem_banks/<i>/properties, every read through `sys`. Nodes are sorted by N
+// numerically; entries of nodes/ that are not decimal numbers are ignored. A node whose reads
+// fail with EPERM lands in `skipped`. Errors name the file that was missing or malformed
+// (kInvalidInput for bad contents, kSys with the errno for failed reads). Reads generation_id
+// before and after and retries (up to 3 scans) when it changed mid-scan; a read that fails
+// because a node vanished during a topology change also counts as a change.
 core::Result<Topology> read_topology(core::Sys& sys, const std::string& root = kTopologyRoot);
 
 }  // namespace rawgpu::kfd

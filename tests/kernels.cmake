@@ -17,7 +17,7 @@ if(RAWGPU_CLANG_AMDGPU AND RAWGPU_LLD_AMDGPU)
     set(co ${RAWGPU_KERNEL_DIR}/saxpy_${gfx}_v${cov}.co)
     add_custom_command(OUTPUT ${co}
       COMMAND ${RAWGPU_CLANG_AMDGPU} -x cl -cl-std=CL2.0 -target amdgcn-amd-amdhsa -mcpu=${gfx}
-              -mcode-object-version=${cov} -nogpulib -O2 -c -o ${obj}
+              -mcode-object-version=${cov} -cl-kernel-arg-info -nogpulib -O2 -c -o ${obj}
               ${PROJECT_SOURCE_DIR}/tests/kfd/kernels/saxpy.cl
       COMMAND ${RAWGPU_LLD_AMDGPU} -shared -o ${co} ${obj}
       DEPENDS ${PROJECT_SOURCE_DIR}/tests/kfd/kernels/saxpy.cl

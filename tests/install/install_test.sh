@@ -3,7 +3,7 @@
 # project against it, once through find_package(rawgpu) and once through pkg-config.
 set -euo pipefail
 build_dir=$1 src_dir=$2
-work=$(mktemp -d "${build_dir}/install-test.XXXXXX")
+work=$(mktemp -d "$(realpath "$build_dir")/install-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
 test -x "$work/prefix/bin/rawgpu"
