@@ -67,9 +67,12 @@ class KfdBuffer final : public queues::Buffer {
         anon_backing_(anon_backing) {}
   ~KfdBuffer() override;
   uint64_t handle() const { return handle_; }
+  void keep_in_kernel() { kernel_owned_ = true; }
+  bool kernel_owned() const { return kernel_owned_; }
 
  private:
   KfdDevice* dev_;
+  bool kernel_owned_ = false;
   uint64_t handle_;
   bool owns_va_;       // VA from our allocator (false for map_host user pointers)
   bool anon_backing_;  // CPU pages we mapped ourselves (USERPTR host buffers)
@@ -191,7 +194,10 @@ struct QueueBuffers {
   std::unique_ptr<KfdBuffer> ring, gart, eop, cwsr;
   CreatedQueue created{};
   uint8_t* doorbell = nullptr;
+  bool live = false;  // the KFD queue exists (destroy it exactly once)
 };
+
+void destroy_live_queue(KfdDevice& dev, QueueBuffers& b);
 
 // Creates the KFD queue with its ring, pointer page, EOP and CWSR buffers sized as the kernel
 // demands (§4.2–§4.4).
@@ -240,6 +246,7 @@ Result<QueueBuffers> make_queue(KfdDevice& dev, uint32_t type, uint32_t ring_byt
     return std::move(db).error();
   }
   b.doorbell = *db;
+  b.live = true;
   return b;
 }
 
@@ -375,10 +382,7 @@ Result<std::unique_ptr<KfdComputeQueue>> KfdComputeQueue::create(KfdDevice& dev,
   auto ka = dev.alloc_raw(kKernargRingBytes,
                           kBaseFlags | KFD_IOC_ALLOC_MEM_FLAGS_VRAM | KFD_IOC_ALLOC_MEM_FLAGS_PUBLIC,
                           true, MemoryKind::kDeviceMapped);
-  if (!ka) {
-    (void)destroy_queue(dev.sys(), dev.kfd_fd(), q->b_.created.queue_id);
-    return std::move(ka).error();
-  }
+  if (!ka) return std::move(ka).error();  // ~KfdComputeQueue destroys the KFD queue
   q->kernargs_ = std::move(ka).value();
   q->ring_ = static_cast<uint32_t*>(q->b_.ring->cpu_ptr());
   q->ring_dwords_ = ring_bytes / 4;
@@ -387,10 +391,7 @@ Result<std::unique_ptr<KfdComputeQueue>> KfdComputeQueue::create(KfdDevice& dev,
   return q;
 }
 
-KfdComputeQueue::~KfdComputeQueue() {
-  auto s = destroy_queue(dev_.sys(), dev_.kfd_fd(), b_.created.queue_id);
-  if (!s) core::log_warn(s.error().message());
-}
+KfdComputeQueue::~KfdComputeQueue() { destroy_live_queue(dev_, b_); }
 
 Status KfdComputeQueue::write(std::span<const uint32_t> d) {
   if (put_ + d.size() - rptr() > ring_dwords_) {
@@ -613,10 +614,7 @@ Result<std::unique_ptr<KfdAqlQueue>> KfdAqlQueue::create(KfdDevice& dev, uint32_
   q->slots_ = ring_bytes / 64;
   for (uint64_t i = 0; i < q->slots_; ++i)
     invalidate_aql_slot(std::span<uint32_t, kAqlPacketDwords>(q->ring_ + i * kAqlPacketDwords, kAqlPacketDwords));
-  auto fail = [&](Error e) {
-    (void)destroy_queue(dev.sys(), dev.kfd_fd(), q->b_.created.queue_id);
-    return e;
-  };
+  auto fail = [](Error e) { return e; };  // ~KfdAqlQueue destroys the KFD queue
   auto ka = dev.alloc_raw(kKernargRingBytes,
                           kBaseFlags | KFD_IOC_ALLOC_MEM_FLAGS_VRAM | KFD_IOC_ALLOC_MEM_FLAGS_PUBLIC,
                           true, MemoryKind::kDeviceMapped);
@@ -630,10 +628,7 @@ Result<std::unique_ptr<KfdAqlQueue>> KfdAqlQueue::create(KfdDevice& dev, uint32_
   return q;
 }
 
-KfdAqlQueue::~KfdAqlQueue() {
-  auto s = destroy_queue(dev_.sys(), dev_.kfd_fd(), b_.created.queue_id);
-  if (!s) core::log_warn(s.error().message());
-}
+KfdAqlQueue::~KfdAqlQueue() { destroy_live_queue(dev_, b_); }
 
 Result<std::span<uint32_t, kAqlPacketDwords>> KfdAqlQueue::next_slot() {
   if (put_ - rptr() >= slots_) {
@@ -818,10 +813,7 @@ Result<std::unique_ptr<KfdCopyQueue>> KfdCopyQueue::create(KfdDevice& dev, uint3
   return q;
 }
 
-KfdCopyQueue::~KfdCopyQueue() {
-  auto s = destroy_queue(dev_.sys(), dev_.kfd_fd(), b_.created.queue_id);
-  if (!s) core::log_warn(s.error().message());
-}
+KfdCopyQueue::~KfdCopyQueue() { destroy_live_queue(dev_, b_); }
 
 Result<std::span<uint32_t>> KfdCopyQueue::reserve(uint32_t dwords) {
   const uint64_t bytes = uint64_t{dwords} * 4;
@@ -902,6 +894,13 @@ std::string KfdCopyQueue::describe_state() const {
   return s;
 }
 
+void destroy_live_queue(KfdDevice& dev, QueueBuffers& b) {
+  if (!b.live) return;
+  b.live = false;
+  auto s = destroy_queue(dev.sys(), dev.kfd_fd(), b.created.queue_id);
+  if (!s) core::log_warn(s.error().message());
+}
+
 // ---------------------------------------------------------------------------------------------
 KfdBuffer::~KfdBuffer() { dev_->release_buffer(*this, owns_va_, anon_backing_); }
 
@@ -950,7 +949,12 @@ KfdDevice::~KfdDevice() {
     for (uint32_t id : {queue_event_.event_id, memory_event_.event_id, hw_event_.event_id})
       (void)destroy_event(sys_, kfd_fd_, id);
   }
-  event_page_.reset();
+  if (event_page_) {
+    // The event page lives until /dev/kfd is closed (FREE would say EPERM, §2.4): only the
+    // CPU mapping goes, and the kernel releases the rest with the process.
+    event_page_->keep_in_kernel();
+    event_page_.reset();
+  }
   if (doorbells_) sys_.munmap(doorbells_, 8192);
   va_.reset();
   if (va_base_) sys_.munmap(va_base_, kVaSpan);
@@ -1118,6 +1122,10 @@ Result<std::unique_ptr<KfdBuffer>> KfdDevice::alloc_raw(uint64_t size, uint32_t 
 }
 
 void KfdDevice::release_buffer(KfdBuffer& b, bool owns_va, bool anon_backing) {
+  if (b.kernel_owned()) {
+    if (b.cpu_ptr()) sys_.munmap(b.cpu_ptr(), b.size());
+    return;
+  }
   const uint32_t ids[1] = {gpu_id_};
   if (auto s = unmap_memory_from_gpu(sys_, kfd_fd_, b.handle(), ids); !s)
     core::log_warn("release buffer: " + s.error().message());

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/log.h"
+#include "tools/demo.h"
 #include "tools/info.h"
 
 #ifndef RAWGPU_VERSION
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
     if (debug >= 0) rawgpu::core::set_debug_level(debug);
   });
   rawgpu::tools::add_info_command(app);
+  rawgpu::tools::add_demo_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

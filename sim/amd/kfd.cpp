@@ -60,6 +60,13 @@ int copy_to_user(uint64_t dst, const void* src, size_t n) {
   return r == static_cast<ssize_t>(n) ? 0 : -EFAULT;
 }
 
+// access_ok(): a user range lies below the top of user space (x86-64: 2^47 - one page). Like the
+// kernel, it does not check that the pages are mapped or readable.
+bool access_ok(uint64_t addr, uint64_t size) {
+  constexpr uint64_t kTaskSize = (1ull << 47) - 4096;
+  return addr <= kTaskSize && size <= kTaskSize - addr;
+}
+
 uint64_t clock_ns(clockid_t id) {
   timespec ts{};
   ::clock_gettime(id, &ts);
@@ -545,15 +552,14 @@ int KfdProcess::create_queue(uint8_t* a, uint32_t size) {
   // kfd_ioctl_create_queue / set_queue_properties_from_user, in order (§4.3).
   if ((p.queue_percentage & 0xFF) > 100) return -EINVAL;
   if (p.queue_priority > 15) return -EINVAL;
-  uint8_t probe;
-  if (p.ring_base_address && copy_from_user(&probe, p.ring_base_address, 1)) return -EFAULT;
+  if (p.ring_base_address && !access_ok(p.ring_base_address, p.ring_size)) return -EFAULT;
   if (p.ring_size && !std::has_single_bit(p.ring_size)) return -EINVAL;
   if (p.ring_size && p.ring_size < kMinRingSize) p.ring_size = kMinRingSize;
-  if (copy_from_user(&probe, p.read_pointer_address, 1) ||
-      copy_from_user(&probe, p.write_pointer_address, 1))
+  if (!access_ok(p.read_pointer_address, 8) || !access_ok(p.write_pointer_address, 8))
     return -EFAULT;
-  if (p.eop_buffer_address && copy_from_user(&probe, p.eop_buffer_address, 1)) return -EFAULT;
-  if (p.ctx_save_restore_address && copy_from_user(&probe, p.ctx_save_restore_address, 1))
+  if (p.eop_buffer_address && !access_ok(p.eop_buffer_address, p.eop_buffer_size)) return -EFAULT;
+  if (p.ctx_save_restore_address &&
+      !access_ok(p.ctx_save_restore_address, p.ctx_save_restore_size))
     return -EFAULT;
   QueueType type;
   switch (p.queue_type) {
@@ -683,8 +689,7 @@ int KfdProcess::update_queue(uint8_t* a) {
   std::memcpy(&p, a, sizeof p);
   if ((p.queue_percentage & 0xFF) > 100 || p.queue_priority > 15) return -EINVAL;
   if (p.ring_size && !std::has_single_bit(p.ring_size)) return -EINVAL;
-  uint8_t probe;
-  if (p.ring_base_address && copy_from_user(&probe, p.ring_base_address, 1)) return -EFAULT;
+  if (p.ring_base_address && !access_ok(p.ring_base_address, p.ring_size)) return -EFAULT;
   std::lock_guard lk(mu_);
   auto it = queues_.find(p.queue_id);
   if (it == queues_.end()) return -EINVAL;

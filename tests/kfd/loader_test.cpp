@@ -36,7 +36,7 @@ TEST_P(RealCodeObject, ParsesClangOutput) {
   EXPECT_EQ(co->target.name, gfx);
   EXPECT_EQ(co->code_object_version, 5u);
   EXPECT_FALSE(co->simulated);
-  ASSERT_EQ(co->kernels.size(), 2u);
+  ASSERT_EQ(co->kernels.size(), 4u);
 
   const kfd::HsaKernel* k = co->kernel("saxpy");
   ASSERT_NE(k, nullptr);
@@ -62,8 +62,12 @@ TEST_P(RealCodeObject, ParsesClangOutput) {
 
   const kfd::HsaKernel* r = co->kernel("reduce_sum");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->args[3].name, "scratch");
-  EXPECT_EQ(r->args[3].kind, KernelArgInfo::Kind::kPointer);  // dynamic_shared_pointer
+  EXPECT_EQ(r->args[2].name, "n");
+  EXPECT_EQ(r->explicit_args_size, 20u);
+  EXPECT_EQ(r->group_segment_fixed_size, 4096u);  // __local float part[1024]
+  const kfd::HsaKernel* e = co->kernel("empty");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->explicit_args_size, 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, RealCodeObject,

@@ -1,4 +1,5 @@
-/* Simulator kernels used by the tests and the demo (host-native implementations). */
+/* rawgpu's built-in kernels as simulator kernels (host-native implementations of basic.cl,
+ * same names and arguments), packed into simulator code objects by rawgpu_add_sim_kernels. */
 #include <string.h>
 
 #include "sim/kernel_abi.h"
