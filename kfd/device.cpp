@@ -751,9 +751,25 @@ std::string KfdAqlQueue::describe_state() const {
   if (to > from) {
     s += "; packets from " + std::to_string(from) + ":\n";
     for (uint64_t i = from; i < to; ++i) {
-      const uint32_t* slot = ring_ + (i % slots_) * kAqlPacketDwords;
-      s += disassemble(std::span<const uint32_t>(slot, kAqlPacketDwords),
-                       PacketFormat{.engine = Engine::kAql}, static_cast<uint32_t>(i * kAqlPacketDwords));
+      const std::span<const uint32_t> slot(ring_ + (i % slots_) * kAqlPacketDwords, kAqlPacketDwords);
+      s += disassemble(slot, PacketFormat{.engine = Engine::kAql}, static_cast<uint32_t>(i * kAqlPacketDwords));
+      // Show the PM4 inside vendor IB packets too (they live in our IB pool).
+      auto d = decode_aql(slot, 0);
+      if (!d) continue;
+      if (auto ib = d->as<AqlPm4Ib>()) {
+        const uint64_t base = ibs_->gpu_addr();
+        if (ib->ib_base >= base && ib->ib_base + uint64_t{ib->ib_size} * 4 <= base + ibs_->size()) {
+          const auto* dw = reinterpret_cast<const uint32_t*>(static_cast<const uint8_t*>(ibs_->cpu_ptr()) +
+                                                             (ib->ib_base - base));
+          std::string text = disassemble(std::span<const uint32_t>(dw, ib->ib_size),
+                                         PacketFormat{.engine = Engine::kPm4, .gfx = dev_.gfx()});
+          for (size_t pos = 0; pos < text.size();) {
+            size_t nl = text.find('\n', pos);
+            s += "    IB " + text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos + 1);
+            pos = nl == std::string::npos ? text.size() : nl + 1;
+          }
+        }
+      }
     }
   }
   return s;
@@ -1015,9 +1031,12 @@ Status KfdDevice::init() {
                                                           .auto_reset = true,
                                                           .event_page_handle = event_page_->handle()}));
   have_events_ = true;
+  // Exceptions are reported once each (auto reset), to whichever wait sees them first.
   RAWGPU_ASSIGN(memory_event_, create_event(sys_, kfd_fd_, {.event_type = KFD_IOC_EVENT_MEMORY,
+                                                           .auto_reset = true,
                                                            .node_id = node_.index}));
   RAWGPU_ASSIGN(hw_event_, create_event(sys_, kfd_fd_, {.event_type = KFD_IOC_EVENT_HW_EXCEPTION,
+                                                       .auto_reset = true,
                                                        .node_id = node_.index}));
   RAWGPU_ASSIGN(signal_pool_, alloc_raw(kSignalPoolBytes, kUncachedGttFlags, true, MemoryKind::kHost));
   for (uint32_t i = kSignalPoolBytes / kSignalSlotBytes; i-- > 0;) free_signals_.push_back(i);
@@ -1077,7 +1096,9 @@ Result<std::unique_ptr<KfdBuffer>> KfdDevice::alloc_raw(uint64_t size, uint32_t 
   if (size == 0) return Error::invalid("alloc", "size 0");
   size = (size + kPage - 1) & ~(kPage - 1);
   const uint64_t align = size >= (2u << 20) ? (2u << 20) : kPage;
-  RAWGPU_ASSIGN(uint64_t va, va_->alloc(size, align));
+  // One unmapped guard page after every buffer: a kernel that runs off the end faults at the
+  // first byte past it instead of corrupting a neighbour (VA space is plentiful; no memory cost).
+  RAWGPU_ASSIGN(uint64_t va, va_->alloc(size + kPage, align));
   const bool userptr = flags & KFD_IOC_ALLOC_MEM_FLAGS_USERPTR;
   if (userptr) {
     // Host memory: our own anonymous shared pages at the reserved VA, pinned with USERPTR.

@@ -1,0 +1,463 @@
+// The compute-dispatch API on AMD: every test runs on the simulated gfx1100 and gfx942 and, when
+// /dev/kfd exists, on the real amd:0 (skipped cleanly otherwise).
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <numeric>
+#include <thread>
+
+#include "core/sys.h"
+#include "devices/registry.h"
+#include "kfd/abi.h"
+#include "kfd/device.h"
+#include "sim/amd/machine.h"
+
+using namespace rawgpu;
+using namespace std::chrono_literals;
+using queues::Buffer;
+using queues::Device;
+using queues::KernelArgs;
+using queues::MemoryKind;
+
+namespace {
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The built-in kernels for this device: simulator code objects on the simulator, clang's
+// AMDGPU code objects on real hardware.
+std::vector<uint8_t> kernels_for(const Device& dev) {
+  const auto& p = dev.properties();
+  const std::string dir = RAWGPU_KERNEL_DIR;
+  return read_bytes(p.simulated ? dir + "/sim_basic_" + p.arch + ".co"
+                                : dir + "/saxpy_" + p.arch + "_v5.co");
+}
+
+class AmdDevice : public testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    const std::string name = GetParam();
+    if (name == "amd:0" && ::access("/dev/kfd", F_OK) != 0) GTEST_SKIP() << "no /dev/kfd";
+    auto d = rawgpu::open(name);
+    ASSERT_TRUE(d.ok()) << d.error().message();
+    dev_ = std::move(d).value();
+    code_ = kernels_for(*dev_);
+    if (code_.empty()) GTEST_SKIP() << "no built-in kernels for " << dev_->properties().arch;
+  }
+  std::unique_ptr<queues::Program> program(const char* name) {
+    auto p = dev_->load(code_, name);
+    EXPECT_TRUE(p.ok()) << p.error().message();
+    return p.ok() ? std::move(p).value() : nullptr;
+  }
+  std::unique_ptr<Buffer> buffer(uint64_t n, MemoryKind kind) {
+    auto b = dev_->alloc(n, kind);
+    EXPECT_TRUE(b.ok()) << b.error().message();
+    return b.ok() ? std::move(b).value() : nullptr;
+  }
+  std::unique_ptr<Device> dev_;
+  std::vector<uint8_t> code_;
+};
+
+TEST_P(AmdDevice, Properties) {
+  const auto& p = dev_->properties();
+  EXPECT_EQ(p.backend, "kfd");
+  EXPECT_TRUE(p.arch.starts_with("gfx"));
+  EXPECT_GT(p.compute_units, 0u);
+  EXPECT_GT(p.memory_bytes, 1ull << 30);
+  EXPECT_EQ(p.timestamp_hz, 100'000'000u);
+}
+
+TEST_P(AmdDevice, CopiesOfEverySizeAtUnalignedOffsets) {
+  auto q = dev_->create_copy_queue().value();
+  auto done = dev_->create_signal(0).value();
+  uint64_t v = 0;
+  for (uint64_t n : {1ull, 3ull, 7ull, 4095ull, 4097ull, 65537ull, (1ull << 20) + 13, 256ull << 20}) {
+    const uint64_t so = n % 5 + 1, mo = n % 3 + 2, doff = n % 7 + 3;
+    auto src = buffer(n + so, MemoryKind::kHost);
+    auto mid = buffer(n + mo, MemoryKind::kDevice);
+    auto dst = buffer(n + doff, MemoryKind::kHost);
+    ASSERT_TRUE(src && mid && dst);
+    auto* s = static_cast<uint8_t*>(src->cpu_ptr());
+    for (uint64_t i = 0; i < n + so; ++i) s[i] = static_cast<uint8_t>(i * 131 + n);
+    std::memset(dst->cpu_ptr(), 0xEE, n + doff);
+    ASSERT_TRUE(q->copy(*mid, mo, *src, so, n).ok());
+    ASSERT_TRUE(q->copy(*dst, doff, *mid, mo, n).ok());
+    ASSERT_TRUE(q->signal(*done, ++v).ok());
+    ASSERT_TRUE(q->submit().ok());
+    auto w = done->wait(v, 20s);
+    ASSERT_TRUE(w.ok()) << w.error().message();
+    auto* d = static_cast<uint8_t*>(dst->cpu_ptr());
+    EXPECT_EQ(std::memcmp(d + doff, s + so, n), 0) << n << " bytes";
+    for (uint64_t i = 0; i < doff; ++i) ASSERT_EQ(d[i], 0xEE) << "copy wrote before its range";
+  }
+  // Out-of-range copies are refused before anything reaches the GPU.
+  auto a = buffer(4096, MemoryKind::kHost);
+  auto b = buffer(4096, MemoryKind::kDevice);
+  auto bad = q->copy(*a, 1, *b, 0, 4096);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("outside the buffer"), std::string::npos);
+}
+
+class AmdCompute : public AmdDevice {};
+
+TEST_P(AmdDevice, SaxpyOnPm4AndAql) {
+  auto prog = program("saxpy");
+  ASSERT_TRUE(prog);
+  EXPECT_EQ(prog->info().explicit_args_size, 24u);
+  const uint32_t n = 1'000'003;
+  for (const char* format : {"pm4", "aql"}) {
+    auto x = buffer(n * 4ull, MemoryKind::kDeviceMapped);
+    auto y = buffer(n * 4ull, MemoryKind::kDeviceMapped);
+    auto q = dev_->create_compute_queue({.format = format});
+    ASSERT_TRUE(q.ok()) << q.error().message();
+    auto done = dev_->create_signal(0).value();
+    auto* xs = static_cast<float*>(x->cpu_ptr());
+    auto* ys = static_cast<float*>(y->cpu_ptr());
+    for (uint32_t i = 0; i < n; ++i) {
+      xs[i] = static_cast<float>(i);
+      ys[i] = 1.0f;
+    }
+    KernelArgs args;
+    args.ptr(*y).ptr(*x).f32(3.0f).u32(n);
+    ASSERT_TRUE((*q)->exec(*prog, args, {(n + 255) / 256}, {256}).ok());
+    ASSERT_TRUE((*q)->signal(*done, 1).ok());
+    ASSERT_TRUE((*q)->submit().ok());
+    auto w = done->wait(1, 20s);
+    ASSERT_TRUE(w.ok()) << w.error().message();
+    uint32_t bad = 0;
+    for (uint32_t i = 0; i < n; ++i) bad += ys[i] != 3.0f * static_cast<float>(i) + 1.0f;
+    EXPECT_EQ(bad, 0u) << format;
+  }
+}
+
+TEST_P(AmdDevice, Reduction) {
+  auto prog = program("reduce_sum");
+  ASSERT_TRUE(prog);
+  const uint32_t n = 1'000'003, block = 256, groups = (n + block - 1) / block;
+  auto in = buffer(n * 4ull, MemoryKind::kDeviceMapped);
+  auto out = buffer(groups * 4ull, MemoryKind::kDeviceMapped);
+  auto q = dev_->create_compute_queue().value();
+  auto done = dev_->create_signal(0).value();
+  auto* v = static_cast<float*>(in->cpu_ptr());
+  double want = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    v[i] = static_cast<float>(i % 100) * 0.25f;
+    want += v[i];
+  }
+  KernelArgs args;
+  args.ptr(*in).ptr(*out).u32(n);
+  ASSERT_TRUE(q->exec(*prog, args, {groups}, {block}).ok());
+  ASSERT_TRUE(q->signal(*done, 1).ok());
+  ASSERT_TRUE(q->submit().ok());
+  ASSERT_TRUE(done->wait(1, 20s).ok());
+  auto* parts = static_cast<float*>(out->cpu_ptr());
+  double got = 0;
+  for (uint32_t g = 0; g < groups; ++g) got += parts[g];
+  EXPECT_NEAR(got, want, want * 1e-5);
+}
+
+TEST_P(AmdDevice, ArgumentsAreChecked) {
+  auto prog = program("saxpy");
+  auto q = dev_->create_compute_queue().value();
+  KernelArgs args;
+  args.u32(1);
+  auto r = q->exec(*prog, args, {1}, {64});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("takes 24 bytes of arguments, got 4"), std::string::npos);
+  KernelArgs ok;
+  ok.u64(0).u64(0).f32(0).u32(0);
+  EXPECT_FALSE(q->exec(*prog, ok, {1}, {2048}).ok());  // block larger than the kernel allows
+  EXPECT_FALSE(q->exec(*prog, ok, {0}, {64}).ok());
+}
+
+// Timestamps and signals order work across a compute and a copy queue.
+TEST_P(AmdDevice, OrderingAcrossComputeAndCopyQueues) {
+  auto fill = program("fill_u32");
+  const uint32_t n = 1 << 16;
+  auto buf = buffer(n * 4ull, MemoryKind::kDevice);
+  auto host = buffer(n * 4ull, MemoryKind::kHost);
+  auto cq = dev_->create_compute_queue().value();
+  auto xq = dev_->create_copy_queue().value();
+  auto s1 = dev_->create_signal(0).value();
+  auto s2 = dev_->create_signal(0).value();
+  // The copy queue is submitted first but must wait for the kernel.
+  ASSERT_TRUE(xq->wait(*s1, 1).ok());
+  ASSERT_TRUE(xq->copy(*host, 0, *buf, 0, n * 4ull).ok());
+  ASSERT_TRUE(xq->timestamp(*s2).ok());
+  ASSERT_TRUE(xq->signal(*s2, 1).ok());
+  ASSERT_TRUE(xq->submit().ok());
+  std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(s2->value(), 0u);  // still waiting on the compute queue
+  KernelArgs args;
+  args.ptr(*buf).u32(7).u32(n);
+  ASSERT_TRUE(cq->exec(*fill, args, {n / 256}, {256}).ok());
+  ASSERT_TRUE(cq->timestamp(*s1).ok());
+  ASSERT_TRUE(cq->signal(*s1, 1).ok());
+  ASSERT_TRUE(cq->submit().ok());
+  auto w = s2->wait(1, 20s);
+  ASSERT_TRUE(w.ok()) << w.error().message();
+  auto* h = static_cast<uint32_t*>(host->cpu_ptr());
+  EXPECT_EQ(std::count(h, h + n, 7u), static_cast<long>(n));
+  EXPECT_GT(s1->timestamp_ns(), 0u);
+  EXPECT_GE(s2->timestamp_ns(), s1->timestamp_ns());
+}
+
+// 8 queues driven from 4 host threads at once.
+TEST_P(AmdDevice, EightQueuesFourThreads) {
+  auto fill = program("fill_u32");
+  ASSERT_TRUE(fill);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      auto cq = dev_->create_compute_queue({.format = t % 2 ? "aql" : "pm4"});
+      auto xq = dev_->create_copy_queue();
+      auto dbuf = dev_->alloc(4096 * 4, MemoryKind::kDevice);
+      auto hbuf = dev_->alloc(4096 * 4, MemoryKind::kHost);
+      auto sig = dev_->create_signal(0);
+      if (!cq || !xq || !dbuf || !hbuf || !sig) {
+        ++failures;
+        return;
+      }
+      for (uint32_t i = 1; i <= 50; ++i) {
+        KernelArgs args;
+        args.ptr(**dbuf).u32(i * 10 + t).u32(4096);
+        bool ok = (*cq)->exec(*fill, args, {16}, {256}).ok() && (*cq)->signal(**sig, 2 * i - 1).ok() &&
+                  (*cq)->submit().ok() && (*xq)->wait(**sig, 2 * i - 1).ok() &&
+                  (*xq)->copy(**hbuf, 0, **dbuf, 0, 4096 * 4).ok() && (*xq)->signal(**sig, 2 * i).ok() &&
+                  (*xq)->submit().ok() && (*sig)->wait(2 * i, 20s).ok();
+        const auto* h = static_cast<const uint32_t*>((*hbuf)->cpu_ptr());
+        if (!ok || h[0] != i * 10 + t || h[4095] != i * 10 + t) {
+          ++failures;
+          return;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+// 10,000 dispatches through a 4 KiB ring: it wraps hundreds of times.
+TEST_P(AmdDevice, TenThousandDispatchesWrapTheRing) {
+  auto fill = program("fill_u32");
+  for (const char* format : {"pm4", "aql"}) {
+    auto q = dev_->create_compute_queue({.format = format, .ring_bytes = 4096}).value();
+    SCOPED_TRACE(format);
+    auto buf = buffer(1024 * 4, MemoryKind::kDeviceMapped);
+    auto done = dev_->create_signal(0).value();
+    for (uint32_t i = 0; i < 10000; ++i) {
+      KernelArgs args;
+      args.ptr(*buf, (i % 1024) * 4ull).u32(i).u32(1);
+      auto r = q->exec(*fill, args, {1}, {1});
+      ASSERT_TRUE(r.ok()) << r.error().message();
+      if (i % 8 == 7) {
+        ASSERT_TRUE(q->submit().ok());
+      }
+    }
+    ASSERT_TRUE(q->signal(*done, 1).ok());
+    ASSERT_TRUE(q->submit().ok());
+    auto w = done->wait(1, 60s);
+    ASSERT_TRUE(w.ok()) << w.error().message();
+    const auto* v = static_cast<const uint32_t*>(buf->cpu_ptr());
+    for (uint32_t s = 0; s < 1024; ++s) {
+      const uint32_t last = s + 1024 * ((10000 - 1 - s) / 1024);
+      ASSERT_EQ(v[s], last) << format << " slot " << s;
+    }
+  }
+}
+
+TEST_P(AmdDevice, CodeObjectForAnotherTargetIsRefused) {
+  const auto& p = dev_->properties();
+  const std::string other = p.arch == "gfx1100" ? "gfx942" : "gfx1100";
+  const std::string dir = RAWGPU_KERNEL_DIR;
+  auto bytes = read_bytes(p.simulated ? dir + "/sim_basic_" + other + ".co"
+                                      : dir + "/saxpy_" + other + "_v5.co");
+  ASSERT_FALSE(bytes.empty());
+  auto r = dev_->load(bytes, "saxpy");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), core::ErrorKind::kUnsupported);
+  EXPECT_NE(r.error().message().find("built for " + other), std::string::npos) << r.error().message();
+  auto missing = dev_->load(code_, "no_such_kernel");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("saxpy"), std::string::npos);  // lists what exists
+}
+
+TEST_P(AmdDevice, BuffersAreReleased) {
+  for (int i = 0; i < 300; ++i) {
+    auto b = dev_->alloc(3 << 20, i % 2 ? MemoryKind::kDeviceMapped : MemoryKind::kHost);
+    ASSERT_TRUE(b.ok()) << i << ": " << b.error().message();
+    static_cast<uint8_t*>((*b)->cpu_ptr())[0] = 1;
+  }
+  std::vector<std::unique_ptr<queues::Signal>> sigs;
+  for (int i = 0; i < 100; ++i) sigs.push_back(dev_->create_signal(i).value());
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(sigs[i]->value(), static_cast<uint64_t>(i));
+}
+
+TEST_P(AmdDevice, HostPointersCanBeMapped) {
+  const size_t n = 1 << 16;
+  void* mem = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  std::memset(mem, 0x5A, n);
+  {
+    auto hb = dev_->map_host(mem, n);
+    ASSERT_TRUE(hb.ok()) << hb.error().message();
+    EXPECT_EQ((*hb)->gpu_addr(), reinterpret_cast<uint64_t>(mem));
+    auto dst = buffer(n, MemoryKind::kHost);
+    auto q = dev_->create_copy_queue().value();
+    auto done = dev_->create_signal(0).value();
+    ASSERT_TRUE(q->copy(*dst, 0, **hb, 0, n).ok());
+    ASSERT_TRUE(q->signal(*done, 1).ok());
+    ASSERT_TRUE(q->submit().ok());
+    ASSERT_TRUE(done->wait(1, 20s).ok());
+    EXPECT_EQ(std::memcmp(dst->cpu_ptr(), mem, n), 0);
+    EXPECT_FALSE(dev_->map_host(static_cast<uint8_t*>(mem) + 1, 4096).ok());
+  }
+  ::munmap(mem, n);
+}
+
+// A queue that never completes: the wait ends in a timeout that shows the stuck packet; the
+// queue recovers once the signal arrives.
+TEST_P(AmdDevice, StuckQueueTimesOutWithDecodedPackets) {
+  for (const char* format : {"pm4", "aql"}) {
+    auto q = dev_->create_compute_queue({.format = format}).value();
+    auto gate = dev_->create_signal(0).value();
+    auto done = dev_->create_signal(0).value();
+    ASSERT_TRUE(q->wait(*gate, 1).ok());
+    ASSERT_TRUE(q->signal(*done, 1).ok());
+    ASSERT_TRUE(q->submit().ok());
+    auto w = done->wait(1, 100ms);
+    ASSERT_FALSE(w.ok());
+    EXPECT_EQ(w.error().kind(), core::ErrorKind::kTimeout);
+    const std::string m = w.error().message();
+    EXPECT_NE(m.find("after 100 ms"), std::string::npos) << m;
+    EXPECT_NE(m.find("WAIT_REG_MEM"), std::string::npos) << m;
+    EXPECT_NE(m.find(q->name()), std::string::npos) << m;
+    gate->set(1);
+    auto w2 = done->wait(1, 20s);
+    EXPECT_TRUE(w2.ok()) << w2.error().message();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Devices, AmdDevice, testing::Values("sim-amd:0", "sim-amd:1", "amd:0"),
+                         [](const auto& param_info) {
+                           std::string s = param_info.param;
+                           for (char& c : s)
+                             if (c == ':' || c == '-') c = '_';
+                           return s;
+                         });
+
+// ---------------------------------------------------------------------------------------------
+// Faults: only on the simulator, where they can be provoked safely.
+
+class SimAmdFaults : public testing::Test {
+ protected:
+  void SetUp() override {
+    machine_ = std::move(sim::amd::Machine::create({.profiles = {"gfx1100"}})).value();
+    code_ = read_bytes(std::string(RAWGPU_KERNEL_DIR) + "/sim_basic_gfx1100.co");
+  }
+  std::unique_ptr<Device> open(core::Sys& sys) {
+    kfd::OpenOptions o;
+    o.name = *core::parse_device_name("sim-amd:0");
+    o.simulated = true;
+    auto d = kfd::open_device(sys, o);
+    EXPECT_TRUE(d.ok()) << d.error().message();
+    return d.ok() ? std::move(d).value() : nullptr;
+  }
+  std::unique_ptr<sim::amd::Machine> machine_;
+  std::vector<uint8_t> code_;
+};
+
+TEST_F(SimAmdFaults, AllocationFailureIsReportedAndRecovers) {
+  core::FaultSys faults(machine_->sys());
+  auto dev = open(faults);
+  ASSERT_TRUE(dev);
+  faults.add({.op = core::SysOp::kIoctl, .request = AMDKFD_IOC_ALLOC_MEMORY_OF_GPU, .nth = 1,
+              .err = ENOMEM});
+  auto b = dev->alloc(1 << 20, MemoryKind::kDevice);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.error().err(), ENOMEM);
+  EXPECT_NE(b.error().message().find("AMDKFD_IOC_ALLOC_MEMORY_OF_GPU"), std::string::npos)
+      << b.error().message();
+  EXPECT_TRUE(dev->alloc(1 << 20, MemoryKind::kDevice).ok());
+  // The simulated GPU has 24 GiB: 32 GiB is refused by the driver itself.
+  auto big = dev->alloc(32ull << 30, MemoryKind::kDevice);
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().err(), ENOMEM);
+  // A failing map undoes the allocation (no leaked BO: the same VA is free again).
+  faults.add({.op = core::SysOp::kIoctl, .request = AMDKFD_IOC_MAP_MEMORY_TO_GPU, .nth = 1, .err = EFAULT});
+  auto m = dev->alloc(1 << 20, MemoryKind::kDeviceMapped);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().err(), EFAULT);
+  EXPECT_TRUE(dev->alloc(1 << 20, MemoryKind::kDeviceMapped).ok());
+}
+
+TEST_F(SimAmdFaults, QueueCreationFailureLeaksNothing) {
+  core::FaultSys faults(machine_->sys());
+  auto dev = open(faults);
+  ASSERT_TRUE(dev);
+  faults.add({.op = core::SysOp::kIoctl, .request = kfd::AMDKFD_IOC_CREATE_QUEUE_V117, .nth = 1,
+              .err = EINVAL});
+  auto q = dev->create_compute_queue();
+  ASSERT_FALSE(q.ok());
+  EXPECT_NE(q.error().message().find("AMDKFD_IOC_CREATE_QUEUE"), std::string::npos);
+  EXPECT_TRUE(dev->create_compute_queue().ok());
+}
+
+TEST_F(SimAmdFaults, OutOfBoundsKernelFaultsAndTheProcessKeepsWorking) {
+  auto dev = open(machine_->sys());
+  ASSERT_TRUE(dev);
+  auto fill = dev->load(code_, "fill_u32").value();
+  auto small = dev->alloc(4096, MemoryKind::kDevice).value();
+  auto q = dev->create_compute_queue().value();
+  auto done = dev->create_signal(0).value();
+  KernelArgs args;
+  args.ptr(*small).u32(1).u32(1 << 20);  // 4 MiB of writes into a 4 KiB buffer
+  ASSERT_TRUE(q->exec(*fill, args, {(1 << 20) / 256}, {256}).ok());
+  ASSERT_TRUE(q->signal(*done, 1).ok());
+  ASSERT_TRUE(q->submit().ok());
+  auto w = done->wait(1, 5s);
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().kind(), core::ErrorKind::kGpuFault) << w.error().message();
+  char want[32];
+  std::snprintf(want, sizeof want, "0x%llx", static_cast<unsigned long long>(small->gpu_addr() + 4096));
+  EXPECT_NE(w.error().message().find(want), std::string::npos) << w.error().message();
+  // A new queue on the same device works.
+  auto q2 = dev->create_compute_queue().value();
+  auto saxpy = dev->load(code_, "saxpy").value();
+  auto y = dev->alloc(1024 * 4, MemoryKind::kDeviceMapped).value();
+  auto x = dev->alloc(1024 * 4, MemoryKind::kDeviceMapped).value();
+  std::fill_n(static_cast<float*>(x->cpu_ptr()), 1024, 2.0f);
+  std::fill_n(static_cast<float*>(y->cpu_ptr()), 1024, 1.0f);
+  KernelArgs a2;
+  a2.ptr(*y).ptr(*x).f32(4.0f).u32(1024);
+  auto done2 = dev->create_signal(0).value();
+  ASSERT_TRUE(q2->exec(*saxpy, a2, {4}, {256}).ok());
+  ASSERT_TRUE(q2->signal(*done2, 1).ok());
+  ASSERT_TRUE(q2->submit().ok());
+  auto w2 = done2->wait(1, 5s);
+  ASSERT_TRUE(w2.ok()) << w2.error().message();
+  EXPECT_EQ(static_cast<float*>(y->cpu_ptr())[1023], 9.0f);
+}
+
+TEST_F(SimAmdFaults, MissingDeviceNodesSayWhatIsMissing) {
+  sim::SimSys empty;
+  kfd::OpenOptions o;
+  o.name = *core::parse_device_name("amd:0");
+  auto d = kfd::open_device(empty, o);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().err(), ENOENT);
+  EXPECT_NE(d.error().message().find("/dev/kfd"), std::string::npos);
+}
+
+}  // namespace
