@@ -104,7 +104,13 @@ class KfdSignal final : public queues::Signal {
 
 class KfdProgram final : public queues::Program {
  public:
+  KfdProgram() : id(next_id()) {}
   const queues::ProgramInfo& info() const override { return info_; }
+  static uint64_t next_id() {
+    static std::atomic<uint64_t> n{0};
+    return ++n;
+  }
+  const uint64_t id;  // never reused: keys the queues' dispatch templates
   queues::ProgramInfo info_;
   HsaKernel kernel;
   std::unique_ptr<queues::Buffer> image;
@@ -333,6 +339,165 @@ class Pm4Writer {
   GfxGen gen_ = GfxGen::kGfx11;
 };
 
+// A ring of bytes (kernargs, IBs) reused lap after lap: a segment is written again only once
+// the queue's read pointer has passed the last command that used it on the previous lap.
+class ReuseRing {
+ public:
+  explicit ReuseRing(uint64_t size) : size_(size), seg_(size / kSegs) {}
+  // Offset of `bytes` at `align`; `need` is the queue position the GPU must reach first.
+  uint64_t alloc(uint64_t bytes, uint64_t align, uint64_t& need) {
+    uint64_t off = (put_ + align - 1) & ~(align - 1);
+    if (off + bytes > size_) {
+      off = 0;
+      ++lap_;
+    }
+    first_ = off / seg_;
+    last_ = (off + bytes - 1) / seg_;
+    need = 0;
+    for (uint64_t i = first_; i <= last_; ++i)
+      if (lap_of_[i] != lap_) need = std::max(need, done_at_[i]);
+    put_ = off + bytes;
+    return off;
+  }
+  // The command using the last allocation ends at queue position `pos`.
+  void used_until(uint64_t pos) {
+    for (uint64_t i = first_; i <= last_; ++i) {
+      done_at_[i] = pos;
+      lap_of_[i] = lap_;
+    }
+  }
+  uint64_t size() const { return size_; }
+
+ private:
+  static constexpr uint64_t kSegs = 16;
+  uint64_t size_, seg_;
+  uint64_t put_ = 0, lap_ = 1;
+  uint64_t first_ = 0, last_ = 0;
+  std::array<uint64_t, kSegs> done_at_{};
+  std::array<uint64_t, kSegs> lap_of_{};
+};
+
+// The PM4 stream of one dispatch of a program, encoded once with the packet encoders and then
+// copied per exec with the kernarg pointer, block and grid patched in (the hot path).
+struct DispatchTemplate {
+  static constexpr uint32_t kNone = ~0u;
+  uint64_t program_id = 0;  // 0: empty slot
+  std::array<uint32_t, 96> dw{};
+  uint32_t n = 0;
+  uint32_t kernarg = kNone;  // offset of the kernarg pointer (lo, hi) in COMPUTE_USER_DATA
+  uint32_t threads = 0;      // offset of COMPUTE_NUM_THREAD_X..Z
+  uint32_t dims = 0;         // offset of DISPATCH_DIRECT dim_x..z
+};
+
+class CaptureWriter final : public Pm4Writer {
+ public:
+  CaptureWriter(DispatchTemplate& t, GfxGen g) : t_(t) { gen_ = g; }
+  Status write(std::span<const uint32_t> d) override {
+    if (t_.n + d.size() > t_.dw.size()) return Error::internal("dispatch template", "too long");
+    for (uint32_t v : d) t_.dw[t_.n++] = v;
+    return {};
+  }
+  using Pm4Writer::acquire_mem;
+  using Pm4Writer::emit;
+  using Pm4Writer::set_sh;
+
+ private:
+  DispatchTemplate& t_;
+};
+
+// Checks a launch against the kernel before anything is written.
+Status check_launch(const HsaKernel& k, const queues::KernelArgs& args, queues::Dim3 grid,
+                    queues::Dim3 block) {
+  if (args.overflowed() || args.size() != k.explicit_args_size)
+    return Error::invalid("exec " + k.name, "the kernel takes " + std::to_string(k.explicit_args_size) +
+                                                " bytes of arguments, got " + std::to_string(args.size()));
+  if (block.count() == 0 || block.count() > k.max_flat_workgroup_size || grid.count() == 0 ||
+      uint64_t{grid.x} * block.x > 0xFFFFFFFFull || uint64_t{grid.y} * block.y > 0xFFFFFFFFull ||
+      uint64_t{grid.z} * block.z > 0xFFFFFFFFull)
+    return Error::invalid("exec " + k.name, "bad grid or block size (block must be 1.." +
+                                                std::to_string(k.max_flat_workgroup_size) +
+                                                " threads, grid at least 1, grid*block < 2^32)");
+  return {};
+}
+
+// The kernarg segment: explicit bytes, then the COV5 hidden block (§8.4).
+void write_kernargs(uint8_t* dst, const HsaKernel& k, const queues::KernelArgs& args,
+                    queues::Dim3 grid, queues::Dim3 block) {
+  std::memcpy(dst, args.bytes().data(), args.size());
+  std::memset(dst + args.size(), 0, k.kernarg_size - args.size());
+  const uint32_t g[3] = {grid.x, grid.y, grid.z}, b[3] = {block.x, block.y, block.z};
+  for (int i = 0; i < 3; ++i) {
+    if (k.hidden.block_count[i] >= 0) std::memcpy(dst + k.hidden.block_count[i], &g[i], 4);
+    if (k.hidden.group_size[i] >= 0) {
+      const uint16_t v = static_cast<uint16_t>(b[i]);
+      std::memcpy(dst + k.hidden.group_size[i], &v, 2);
+    }
+  }
+  if (k.hidden.grid_dims >= 0) {
+    const uint16_t dims = grid.z > 1 || block.z > 1 ? 3 : (grid.y > 1 || block.y > 1 ? 2 : 1);
+    std::memcpy(dst + k.hidden.grid_dims, &dims, 2);
+  }
+}
+
+// tinygrad's per-dispatch PM4 stream (§6.2), user SGPRs in the order of §8.5.
+Status build_dispatch_template(const KfdProgram& p, GfxGen gen, DispatchTemplate& t) {
+  const HsaKernel& k = p.kernel;
+  t = DispatchTemplate{};
+  CaptureWriter w(t, gen);
+  std::array<uint32_t, 16> user{};
+  uint32_t nuser = 0;
+  uint32_t kernarg_index = DispatchTemplate::kNone;
+  const uint16_t props = k.kd.kernel_code_properties;
+  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_BUFFER) nuser += 4;
+  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_DISPATCH_PTR) nuser += 2;
+  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_QUEUE_PTR) nuser += 2;
+  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_KERNARG_SEGMENT_PTR) {
+    kernarg_index = nuser;
+    nuser += 2;
+  }
+  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_DISPATCH_ID) nuser += 2;
+  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_FLAT_SCRATCH_INIT) nuser += 2;
+  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_SIZE) nuser += 1;
+  if (nuser > 16) return Error::unsupported("exec " + k.name, "more than 16 user SGPRs");
+  const uint32_t lds_blocks = (k.group_segment_fixed_size + 511) / 512;  // 512-byte granules
+  // gfx11: RSRC1.PRIV set as a CWSR workaround (tinygrad, §9).
+  const uint32_t rsrc1 = k.kd.compute_pgm_rsrc1 | (gen == GfxGen::kGfx11 ? (1u << 20) : 0);
+  const uint32_t rsrc2 = k.kd.compute_pgm_rsrc2 | ((lds_blocks & 0x1FF) << 15);
+
+  // The HDP flush makes the CPU's kernarg writes visible, then caches are invalidated (§3.5).
+  RAWGPU_TRY(w.emit(Pm4WaitRegMemReg{.function = CompareFunc::kGreaterEqual,
+                                     .operation = WaitRegMemOperation::kWriteWait, .reg1 = 0xE26,
+                                     .reg2 = 0xE27, .reference = 0xFFFFFFFF, .mask = 0xFFFFFFFF}));
+  RAWGPU_TRY(w.acquire_mem());
+  RAWGPU_TRY(w.set_sh(regCOMPUTE_PGM_LO, {static_cast<uint32_t>(p.entry_va >> 8),
+                                          static_cast<uint32_t>(p.entry_va >> 40)}));
+  RAWGPU_TRY(w.set_sh(regCOMPUTE_PGM_RSRC1, {rsrc1, rsrc2}));
+  if (auto r3 = compute_pgm_rsrc3_reg(gen)) RAWGPU_TRY(w.set_sh(*r3, {k.kd.compute_pgm_rsrc3}));
+  RAWGPU_TRY(w.set_sh(regCOMPUTE_TMPRING_SIZE, {0}));
+  RAWGPU_TRY(w.set_sh(regCOMPUTE_RESTART_X, {0, 0, 0}));
+  if (nuser) {
+    RAWGPU_TRY(w.emit(Pm4SetShReg{.reg = regCOMPUTE_USER_DATA_0,
+                                  .values = std::span<const uint32_t>(user.data(), nuser)}));
+    // SET_SH_REG's values are its tail: the last `nuser` dwords just written.
+    if (kernarg_index != DispatchTemplate::kNone) t.kernarg = t.n - nuser + kernarg_index;
+  }
+  RAWGPU_TRY(w.set_sh(regCOMPUTE_RESOURCE_LIMITS, {0}));
+  RAWGPU_TRY(w.set_sh(regCOMPUTE_START_X, {0, 0, 0, 1, 1, 1, 0, 0}));
+  t.threads = t.n - 8 + 3;  // START_X..Z, then NUM_THREAD_X..Z
+  DispatchInitiator init;
+  init.cs_w32_en = gen != GfxGen::kGfx9 && (props & KERNEL_CODE_PROPERTY_ENABLE_WAVEFRONT_SIZE32) != 0;
+  const uint32_t before = t.n;
+  RAWGPU_TRY(w.emit(Pm4DispatchDirect{.dim_x = 1, .dim_y = 1, .dim_z = 1, .initiator = init}));
+  t.dims = before + 1;  // DISPATCH_DIRECT body: dim_x, dim_y, dim_z, initiator
+  // Prove the patch offsets with the decoder, once per template.
+  auto d = decode_pm4(std::span<const uint32_t>(t.dw.data(), t.n), before, gen);
+  if (!d || !d->as<Pm4DispatchDirect>() || t.dw[t.dims] != 1)
+    return Error::internal("dispatch template", "DISPATCH_DIRECT layout is not what the patcher expects");
+  RAWGPU_TRY(w.emit(Pm4EventWrite{.event_type = EventType::CS_PARTIAL_FLUSH, .event_index = 4}));
+  t.program_id = p.id;
+  return {};
+}
+
 class KfdComputeQueue final : public queues::ComputeQueue, public KfdQueue, private Pm4Writer {
  public:
   static Result<std::unique_ptr<KfdComputeQueue>> create(KfdDevice& dev, uint32_t ring_bytes,
@@ -353,6 +518,9 @@ class KfdComputeQueue final : public queues::ComputeQueue, public KfdQueue, priv
  private:
   explicit KfdComputeQueue(KfdDevice& dev) : dev_(dev) {}
   Status write(std::span<const uint32_t> d) override;
+  Status reserve(uint64_t dwords);
+  void store(std::span<const uint32_t> d);
+  Result<const DispatchTemplate*> dispatch_template(const KfdProgram& p);
   uint64_t rptr() const {
     return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(
                                          static_cast<uint8_t*>(b_.gart->cpu_ptr()) + kGartRptr))
@@ -360,16 +528,20 @@ class KfdComputeQueue final : public queues::ComputeQueue, public KfdQueue, priv
   }
   void mark_command() { starts_[ncmd_++ % starts_.size()] = put_; }
   Result<uint64_t> kernarg_alloc(uint32_t size, uint32_t align);
+  Status wait_position(uint64_t pos);
 
   KfdDevice& dev_;
   QueueBuffers b_;
   std::unique_ptr<KfdBuffer> kernargs_;
   uint32_t* ring_ = nullptr;
-  uint64_t ring_dwords_ = 0;
+  uint64_t ring_dwords_ = 0, ring_mask_ = 0;  // ring sizes are powers of two
   uint64_t put_ = 0, submitted_ = 0;
-  uint64_t kernarg_put_ = 0;
+  uint64_t rptr_seen_ = 0;
+  ReuseRing kernarg_ring_{kKernargRingBytes};
   std::array<uint64_t, 64> starts_{};  // positions where recent commands began (for describe())
   uint64_t ncmd_ = 0;
+  std::array<DispatchTemplate, 8> templates_{};
+  uint32_t next_template_ = 0;
 };
 
 Result<std::unique_ptr<KfdComputeQueue>> KfdComputeQueue::create(KfdDevice& dev, uint32_t ring_bytes,
@@ -386,6 +558,7 @@ Result<std::unique_ptr<KfdComputeQueue>> KfdComputeQueue::create(KfdDevice& dev,
   q->kernargs_ = std::move(ka).value();
   q->ring_ = static_cast<uint32_t*>(q->b_.ring->cpu_ptr());
   q->ring_dwords_ = ring_bytes / 4;
+  q->ring_mask_ = q->ring_dwords_ - 1;
   q->name_ = dev.label() + " compute" + std::to_string(index) + " (PM4, queue " +
              std::to_string(q->b_.created.queue_id) + ")";
   return q;
@@ -393,107 +566,93 @@ Result<std::unique_ptr<KfdComputeQueue>> KfdComputeQueue::create(KfdDevice& dev,
 
 KfdComputeQueue::~KfdComputeQueue() { destroy_live_queue(dev_, b_); }
 
-Status KfdComputeQueue::write(std::span<const uint32_t> d) {
-  if (put_ + d.size() - rptr() > ring_dwords_) {
-    if (submitted_ != put_ && put_ + d.size() - submitted_ <= ring_dwords_) {
-      // Nothing to wait for until the unsubmitted part reaches the GPU.
-      RAWGPU_TRY(submit());
-    }
-    if (d.size() + (put_ - submitted_) > ring_dwords_)
-      return Error::invalid("enqueue on " + name_, "more commands than the ring holds; submit more often");
-    RAWGPU_TRY(wait_for_space(*this, [&] { return put_ + d.size() - rptr() <= ring_dwords_; }));
+Status KfdComputeQueue::reserve(uint64_t n) {
+  // The last read pointer we saw is a lower bound: re-read the (uncached) real one only when it
+  // says the ring is full.
+  if (put_ + n - rptr_seen_ <= ring_dwords_) return {};
+  rptr_seen_ = rptr();
+  if (put_ + n - rptr_seen_ <= ring_dwords_) return {};
+  if (submitted_ != put_ && put_ + n - submitted_ <= ring_dwords_) {
+    // Nothing to wait for until the unsubmitted part reaches the GPU.
+    RAWGPU_TRY(submit());
   }
-  for (uint32_t v : d) ring_[put_++ % ring_dwords_] = v;
+  if (n + (put_ - submitted_) > ring_dwords_)
+    return Error::invalid("enqueue on " + name_, "more commands than the ring holds; submit more often");
+  return wait_for_space(*this, [&] {
+    rptr_seen_ = rptr();
+    return put_ + n - rptr_seen_ <= ring_dwords_;
+  });
+}
+
+// Copies dwords into the ring at put_ (wrapping), without advancing put_.
+void KfdComputeQueue::store(std::span<const uint32_t> d) {
+  const uint64_t idx = put_ & ring_mask_;
+  const uint64_t first = std::min<uint64_t>(d.size(), ring_dwords_ - idx);
+  std::memcpy(ring_ + idx, d.data(), first * 4);
+  if (first < d.size()) std::memcpy(ring_, d.data() + first, (d.size() - first) * 4);
+}
+
+Status KfdComputeQueue::write(std::span<const uint32_t> d) {
+  RAWGPU_TRY(reserve(d.size()));
+  store(d);
+  put_ += d.size();
   return {};
 }
 
+// Waits until the GPU has read past queue position `pos` (submitting first if needed).
+Status KfdComputeQueue::wait_position(uint64_t pos) {
+  if (pos <= rptr_seen_) return {};
+  if (pos > submitted_) RAWGPU_TRY(submit());
+  return wait_for_space(*this, [&] {
+    rptr_seen_ = rptr();
+    return rptr_seen_ >= pos;
+  });
+}
+
 Result<uint64_t> KfdComputeQueue::kernarg_alloc(uint32_t size, uint32_t align) {
-  uint64_t off = (kernarg_put_ + align - 1) & ~uint64_t{align - 1};
-  if (off + size > kKernargRingBytes) {
-    // Wrap: the GPU must be done with every kernarg before we reuse the ring.
-    RAWGPU_TRY(submit());
-    RAWGPU_TRY(wait_for_space(*this, [&] { return rptr() >= put_; }));
-    off = 0;
-  }
-  kernarg_put_ = off + size;
+  uint64_t need = 0;
+  const uint64_t off = kernarg_ring_.alloc(size, align, need);
+  RAWGPU_TRY(wait_position(need));
   return off;
 }
 
 Status KfdComputeQueue::exec(const queues::Program& program, const queues::KernelArgs& args,
                              queues::Dim3 grid, queues::Dim3 block) {
   const auto& p = static_cast<const KfdProgram&>(program);
-  const HsaKernel& k = p.kernel;
-  if (args.overflowed() || args.size() != k.explicit_args_size)
-    return Error::invalid("exec " + k.name, "the kernel takes " + std::to_string(k.explicit_args_size) +
-                                                " bytes of arguments, got " + std::to_string(args.size()));
-  if (block.count() == 0 || block.count() > k.max_flat_workgroup_size || grid.count() == 0 ||
-      block.x > 0xFFFF || block.y > 0xFFFF || block.z > 0xFFFF)
-    return Error::invalid("exec " + k.name, "bad grid or block size (block must be 1.." +
-                                                std::to_string(k.max_flat_workgroup_size) + " threads)");
-  mark_command();
-  // Kernel arguments: explicit bytes, then the COV5 hidden block (§8.4).
-  RAWGPU_ASSIGN(uint64_t ka, kernarg_alloc(k.kernarg_size, std::max<uint32_t>(k.kernarg_align, 64)));
-  uint8_t* dst = static_cast<uint8_t*>(kernargs_->cpu_ptr()) + ka;
-  std::memcpy(dst, args.bytes().data(), args.size());
-  std::memset(dst + args.size(), 0, k.kernarg_size - args.size());
-  const uint32_t g[3] = {grid.x, grid.y, grid.z}, b[3] = {block.x, block.y, block.z};
-  for (int i = 0; i < 3; ++i) {
-    if (k.hidden.block_count[i] >= 0) std::memcpy(dst + k.hidden.block_count[i], &g[i], 4);
-    if (k.hidden.group_size[i] >= 0) {
-      const uint16_t v = static_cast<uint16_t>(b[i]);
-      std::memcpy(dst + k.hidden.group_size[i], &v, 2);
-    }
-  }
-  if (k.hidden.grid_dims >= 0) {
-    const uint16_t dims = grid.z > 1 || block.z > 1 ? 3 : (grid.y > 1 || block.y > 1 ? 2 : 1);
-    std::memcpy(dst + k.hidden.grid_dims, &dims, 2);
-  }
-  if (k.hidden.dynamic_lds_size >= 0) std::memset(dst + k.hidden.dynamic_lds_size, 0, 4);
+  RAWGPU_TRY(check_launch(p.kernel, args, grid, block));
+  RAWGPU_ASSIGN(const DispatchTemplate* t, dispatch_template(p));
+  RAWGPU_ASSIGN(uint64_t ka, kernarg_alloc(p.kernel.kernarg_size,
+                                           std::max<uint32_t>(p.kernel.kernarg_align, 64)));
+  write_kernargs(static_cast<uint8_t*>(kernargs_->cpu_ptr()) + ka, p.kernel, args, grid, block);
   const uint64_t ka_va = kernargs_->gpu_addr() + ka;
-
-  // User SGPRs in the order of §8.5; those we do not provide are zero.
-  std::array<uint32_t, 16> user{};
-  uint32_t nuser = 0;
-  const uint16_t props = k.kd.kernel_code_properties;
-  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_BUFFER) nuser += 4;
-  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_DISPATCH_PTR) nuser += 2;
-  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_QUEUE_PTR) nuser += 2;
-  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_KERNARG_SEGMENT_PTR) {
-    user[nuser++] = static_cast<uint32_t>(ka_va);
-    user[nuser++] = static_cast<uint32_t>(ka_va >> 32);
+  mark_command();
+  // The whole PM4 stream was encoded once per program (dispatch_template); copy it and patch
+  // the kernarg pointer, the block size and the grid.
+  RAWGPU_TRY(reserve(t->n));
+  const uint64_t at = put_;
+  store(std::span<const uint32_t>(t->dw.data(), t->n));
+  auto patch = [&](uint32_t off, uint32_t v) { ring_[(at + off) & ring_mask_] = v; };
+  if (t->kernarg != DispatchTemplate::kNone) {
+    patch(t->kernarg, static_cast<uint32_t>(ka_va));
+    patch(t->kernarg + 1, static_cast<uint32_t>(ka_va >> 32));
   }
-  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_DISPATCH_ID) nuser += 2;
-  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_FLAT_SCRATCH_INIT) nuser += 2;
-  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_SIZE) nuser += 1;
-  if (nuser > 16) return Error::unsupported("exec " + k.name, "more than 16 user SGPRs");
+  patch(t->threads, block.x);
+  patch(t->threads + 1, block.y);
+  patch(t->threads + 2, block.z);
+  patch(t->dims, grid.x);
+  patch(t->dims + 1, grid.y);
+  patch(t->dims + 2, grid.z);
+  put_ += t->n;
+  kernarg_ring_.used_until(put_);
+  return {};
+}
 
-  const uint32_t lds_blocks = (k.group_segment_fixed_size + 511) / 512;  // 512-byte granules
-  const uint32_t rsrc1 = k.kd.compute_pgm_rsrc1 | (gen_ == GfxGen::kGfx11 ? (1u << 20) : 0);
-  const uint32_t rsrc2 = k.kd.compute_pgm_rsrc2 | ((lds_blocks & 0x1FF) << 15);
-
-  // The HDP flush makes the CPU's kernarg writes visible, then caches are invalidated (§3.5).
-  RAWGPU_TRY(emit(Pm4WaitRegMemReg{.function = CompareFunc::kGreaterEqual,
-                                   .operation = WaitRegMemOperation::kWriteWait, .reg1 = 0xE26,
-                                   .reg2 = 0xE27, .reference = 0xFFFFFFFF, .mask = 0xFFFFFFFF}));
-  RAWGPU_TRY(acquire_mem());
-  RAWGPU_TRY(set_sh(regCOMPUTE_PGM_LO, {static_cast<uint32_t>(p.entry_va >> 8),
-                                        static_cast<uint32_t>(p.entry_va >> 40)}));
-  RAWGPU_TRY(set_sh(regCOMPUTE_PGM_RSRC1, {rsrc1, rsrc2}));
-  if (auto r3 = compute_pgm_rsrc3_reg(gen_)) RAWGPU_TRY(set_sh(*r3, {k.kd.compute_pgm_rsrc3}));
-  RAWGPU_TRY(set_sh(regCOMPUTE_TMPRING_SIZE, {0}));
-  RAWGPU_TRY(set_sh(regCOMPUTE_RESTART_X, {0, 0, 0}));
-  if (nuser) {
-    RAWGPU_TRY(emit(Pm4SetShReg{.reg = regCOMPUTE_USER_DATA_0,
-                                .values = std::span<const uint32_t>(user.data(), nuser)}));
-  }
-  RAWGPU_TRY(set_sh(regCOMPUTE_RESOURCE_LIMITS, {0}));
-  RAWGPU_TRY(set_sh(regCOMPUTE_START_X, {0, 0, 0, block.x, block.y, block.z, 0, 0}));
-  DispatchInitiator init;
-  init.cs_w32_en = gen_ != GfxGen::kGfx9 &&
-                   (props & KERNEL_CODE_PROPERTY_ENABLE_WAVEFRONT_SIZE32) != 0;
-  RAWGPU_TRY(emit(Pm4DispatchDirect{.dim_x = grid.x, .dim_y = grid.y, .dim_z = grid.z,
-                                    .initiator = init}));
-  return emit(Pm4EventWrite{.event_type = EventType::CS_PARTIAL_FLUSH, .event_index = 4});
+Result<const DispatchTemplate*> KfdComputeQueue::dispatch_template(const KfdProgram& p) {
+  for (const DispatchTemplate& t : templates_)
+    if (t.program_id == p.id) return &t;
+  DispatchTemplate& t = templates_[next_template_++ % templates_.size()];
+  RAWGPU_TRY(build_dispatch_template(p, gen_, t));
+  return &t;
 }
 
 Status KfdComputeQueue::signal(queues::Signal& s, uint64_t value) {
@@ -595,8 +754,7 @@ class KfdAqlQueue final : public queues::ComputeQueue, public KfdQueue {
   }
   Result<std::span<uint32_t, kAqlPacketDwords>> next_slot();
   Status publish_ib(std::span<const uint32_t> pm4);
-  Result<uint64_t> pool_alloc(std::unique_ptr<KfdBuffer>& pool, uint64_t& put, uint64_t bytes,
-                              uint64_t align);
+  Result<uint64_t> pool_alloc(ReuseRing& ring, uint64_t bytes, uint64_t align);
 
   KfdDevice& dev_;
   QueueBuffers b_;
@@ -604,7 +762,7 @@ class KfdAqlQueue final : public queues::ComputeQueue, public KfdQueue {
   uint32_t* ring_ = nullptr;
   uint64_t slots_ = 0;
   uint64_t put_ = 0, submitted_ = 0;
-  uint64_t kernarg_put_ = 0, ib_put_ = 0;
+  ReuseRing kernarg_ring_{kKernargRingBytes}, ib_ring_{kIbPoolBytes};
 };
 
 Result<std::unique_ptr<KfdAqlQueue>> KfdAqlQueue::create(KfdDevice& dev, uint32_t ring_bytes, int index) {
@@ -642,25 +800,24 @@ Result<std::span<uint32_t, kAqlPacketDwords>> KfdAqlQueue::next_slot() {
   return std::span<uint32_t, kAqlPacketDwords>(slot, kAqlPacketDwords);
 }
 
-Result<uint64_t> KfdAqlQueue::pool_alloc(std::unique_ptr<KfdBuffer>& pool, uint64_t& put,
-                                         uint64_t bytes, uint64_t align) {
-  uint64_t off = (put + align - 1) & ~(align - 1);
-  if (off + bytes > pool->size()) {
-    RAWGPU_TRY(submit());
-    RAWGPU_TRY(wait_for_space(*this, [&] { return rptr() >= put_; }));
-    off = 0;
+Result<uint64_t> KfdAqlQueue::pool_alloc(ReuseRing& ring, uint64_t bytes, uint64_t align) {
+  uint64_t need = 0;
+  const uint64_t off = ring.alloc(bytes, align, need);
+  if (need > rptr()) {
+    if (need > submitted_) RAWGPU_TRY(submit());
+    RAWGPU_TRY(wait_for_space(*this, [&] { return rptr() >= need; }));
   }
-  put = off + bytes;
   return off;
 }
 
 Status KfdAqlQueue::publish_ib(std::span<const uint32_t> pm4) {
-  RAWGPU_ASSIGN(uint64_t off, pool_alloc(ibs_, ib_put_, pm4.size() * 4, 16));
+  RAWGPU_ASSIGN(uint64_t off, pool_alloc(ib_ring_, pm4.size() * 4, 16));
   std::memcpy(static_cast<uint8_t*>(ibs_->cpu_ptr()) + off, pm4.data(), pm4.size() * 4);
   RAWGPU_ASSIGN(auto slot, next_slot());
   core::EncodeResult r = encode_aql(slot, AqlPm4Ib{.ib_base = ibs_->gpu_addr() + off,
                                                    .ib_size = static_cast<uint32_t>(pm4.size())});
   if (!r) return core::to_error(r);
+  ib_ring_.used_until(put_);
   return {};
 }
 
@@ -668,29 +825,11 @@ Status KfdAqlQueue::exec(const queues::Program& program, const queues::KernelArg
                          queues::Dim3 grid, queues::Dim3 block) {
   const auto& p = static_cast<const KfdProgram&>(program);
   const HsaKernel& k = p.kernel;
-  if (args.overflowed() || args.size() != k.explicit_args_size)
-    return Error::invalid("exec " + k.name, "the kernel takes " + std::to_string(k.explicit_args_size) +
-                                                " bytes of arguments, got " + std::to_string(args.size()));
-  if (block.count() == 0 || block.count() > k.max_flat_workgroup_size || grid.count() == 0 ||
-      block.x > 0xFFFF || block.y > 0xFFFF || block.z > 0xFFFF ||
-      uint64_t{grid.x} * block.x > 0xFFFFFFFFull || uint64_t{grid.y} * block.y > 0xFFFFFFFFull ||
-      uint64_t{grid.z} * block.z > 0xFFFFFFFFull)
-    return Error::invalid("exec " + k.name, "bad grid or block size");
-  RAWGPU_ASSIGN(uint64_t ka, pool_alloc(kernargs_, kernarg_put_, k.kernarg_size,
+  RAWGPU_TRY(check_launch(k, args, grid, block));
+  RAWGPU_ASSIGN(uint64_t ka, pool_alloc(kernarg_ring_, k.kernarg_size,
                                         std::max<uint32_t>(k.kernarg_align, 64)));
-  uint8_t* dst = static_cast<uint8_t*>(kernargs_->cpu_ptr()) + ka;
-  std::memcpy(dst, args.bytes().data(), args.size());
-  std::memset(dst + args.size(), 0, k.kernarg_size - args.size());
-  const uint32_t g[3] = {grid.x, grid.y, grid.z}, bl[3] = {block.x, block.y, block.z};
-  for (int i = 0; i < 3; ++i) {
-    if (k.hidden.block_count[i] >= 0) std::memcpy(dst + k.hidden.block_count[i], &g[i], 4);
-    if (k.hidden.group_size[i] >= 0) {
-      const uint16_t v = static_cast<uint16_t>(bl[i]);
-      std::memcpy(dst + k.hidden.group_size[i], &v, 2);
-    }
-  }
+  write_kernargs(static_cast<uint8_t*>(kernargs_->cpu_ptr()) + ka, k, args, grid, block);
   const uint16_t dims = grid.z > 1 || block.z > 1 ? 3 : (grid.y > 1 || block.y > 1 ? 2 : 1);
-  if (k.hidden.grid_dims >= 0) std::memcpy(dst + k.hidden.grid_dims, &dims, 2);
   RAWGPU_ASSIGN(auto slot, next_slot());
   core::EncodeResult r = encode_aql(
       slot, AqlKernelDispatch{.dimensions = static_cast<uint8_t>(dims),
@@ -705,6 +844,7 @@ Status KfdAqlQueue::exec(const queues::Program& program, const queues::KernelArg
                               .kernel_object = p.kd_va,
                               .kernarg_address = kernargs_->gpu_addr() + ka});
   if (!r) return core::to_error(r);
+  kernarg_ring_.used_until(put_);
   return {};
 }
 

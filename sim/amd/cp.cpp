@@ -280,18 +280,18 @@ class Exec {
     return s + " of queue " + std::to_string(q_.queue_id);
   }
 
-  // Stops the queue with `text`; a memory fault also goes to the driver (once).
+  // Stops the queue with `text`; a memory fault also goes to the driver, before `faulted` is
+  // set, so whoever sees the queue faulted also finds the fault delivered.
   Step stop(std::string text, const GpuFault* mem = nullptr) {
     {
       std::lock_guard lk(q_.fault_mu);
-      if (q_.faulted.load()) return Step::kFault;
+      if (q_.faulted.load() || !q_.fault.empty()) return Step::kFault;
       q_.fault = text;
-      q_.faulted.store(true);
     }
-    core::log_warn("sim: gpu " + std::to_string(gpu_.gpu_id) + ": queue " +
-                   std::to_string(q_.queue_id) + " stopped: " + text);
+    core::log_warn("sim: gpu " + std::to_string(gpu_.gpu_id) + ": " + text + " (queue stopped)");
     // A queue being destroyed reports nothing more: its process may be tearing down.
     if (mem && q_.events && !s_.removing.load()) q_.events->on_memory_fault(gpu_.gpu_id, *mem);
+    q_.faulted.store(true);
     return Step::kFault;
   }
   Step fail(const std::string& what) { return stop("queue " + std::to_string(q_.queue_id) + ": " + what); }
