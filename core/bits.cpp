@@ -80,10 +80,8 @@ const char* enum_name(std::span<const EnumName> names, uint64_t value) {
 std::string format_value(const BitField& f, uint64_t value) {
   switch (f.kind) {
     case FieldKind::kUint:
-    case FieldKind::kBool:
-      return std::to_string(value);
-    case FieldKind::kSigned:
-      return std::to_string(static_cast<int64_t>(value));
+    case FieldKind::kBool: return std::to_string(value);
+    case FieldKind::kSigned: return std::to_string(static_cast<int64_t>(value));
     case FieldKind::kEnum: {
       const char* n = enum_name(f.names, value);
       return n != nullptr ? std::string(n) : std::string("???") + "(" + std::to_string(value) + ")";
@@ -92,8 +90,7 @@ std::string format_value(const BitField& f, uint64_t value) {
       const char* n = enum_name(f.names, value);
       return n != nullptr ? std::string(n) : hex(value);
     }
-    case FieldKind::kAddress:
-      return hex(value);
+    case FieldKind::kAddress: return hex(value);
   }
   return hex(value);
 }
@@ -147,8 +144,7 @@ Error to_error(const EncodeResult& r) {
   op += r.packet;
   std::string hint;
   switch (r.fail) {
-    case EncodeFail::kNone:
-      return Error::internal(op, "to_error called on a successful encode");
+    case EncodeFail::kNone: return Error::internal(op, "to_error called on a successful encode");
     case EncodeFail::kNoSpace:
       hint = "needs " + std::to_string(r.value) + " dwords, the destination has " +
              std::to_string(r.limit);
@@ -156,12 +152,12 @@ Error to_error(const EncodeResult& r) {
     case EncodeFail::kDoesNotFit: {
       const BitField& f = r.field;
       hint = std::string("value ") + hex(r.value) + " does not fit field " + f.name + " (dword " +
-             std::to_string(f.dword) + " bits " + std::to_string(f.hi) + ":" +
-             std::to_string(f.lo);
+             std::to_string(f.dword) + " bits " + std::to_string(f.hi) + ":" + std::to_string(f.lo);
       if (f.kind == FieldKind::kSigned) {
         hint += ", signed";
       } else {
-        if (f.shift != 0) hint += ", must be a multiple of " + std::to_string(uint64_t{1} << f.shift);
+        if (f.shift != 0)
+          hint += ", must be a multiple of " + std::to_string(uint64_t{1} << f.shift);
         if (f.bias != 0) hint += ", stored as value - " + hex(f.bias);
       }
       hint += ")";

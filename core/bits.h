@@ -50,7 +50,8 @@ struct EnumName {
 };
 
 // BitField::flags
-inline constexpr uint8_t kFieldHidden = 1;   // structural (type, opcode, count): validated, not printed
+inline constexpr uint8_t kFieldHidden =
+    1;  // structural (type, opcode, count): validated, not printed
 inline constexpr uint8_t kFieldSummary = 2;  // tail field printed as "name=<N dwords>"
 inline constexpr uint8_t kFieldQuiet = 4;    // a sub-option: compact output omits it when 0
 
@@ -122,7 +123,9 @@ constexpr BitField address_field(const char* name, uint16_t dword, uint8_t lo, u
 
 // ---- get / set -------------------------------------------------------------------------------
 
-constexpr uint32_t field_width(const BitField& f) { return static_cast<uint32_t>(f.hi - f.lo) + 1u; }
+constexpr uint32_t field_width(const BitField& f) {
+  return static_cast<uint32_t>(f.hi - f.lo) + 1u;
+}
 // Largest stored (raw) value.
 constexpr uint64_t field_raw_max(const BitField& f) {
   return field_width(f) >= 64 ? ~uint64_t{0} : (uint64_t{1} << field_width(f)) - 1;
@@ -137,7 +140,8 @@ constexpr bool field_well_formed(const BitField& f) {
 }
 
 // Stored bits for `value`, or false when it does not fit (too wide, below bias, misaligned).
-[[gnu::always_inline]] constexpr bool field_encode(const BitField& f, uint64_t value, uint64_t& raw) {
+[[gnu::always_inline]] constexpr bool field_encode(const BitField& f, uint64_t value,
+                                                   uint64_t& raw) {
   if (f.kind == FieldKind::kSigned) {
     const uint32_t w = field_width(f);
     if (w < 64) {
@@ -174,13 +178,15 @@ constexpr bool field_fits(const BitField& f, uint64_t value) {
 }
 
 // Stored bits of `f` in `packet`. Precondition: packet.size() >= field_end_dword(f).
-[[gnu::always_inline]] constexpr uint64_t get_raw(std::span<const uint32_t> packet, const BitField& f) {
+[[gnu::always_inline]] constexpr uint64_t get_raw(std::span<const uint32_t> packet,
+                                                  const BitField& f) {
   uint64_t cur = packet[f.dword];
   if (f.hi >= 32) cur |= uint64_t{packet[f.dword + 1u]} << 32;
   return (cur >> f.lo) & field_raw_max(f);
 }
 // Replaces the stored bits of `f` (raw must be <= field_raw_max). Same precondition.
-[[gnu::always_inline]] constexpr void put_raw(std::span<uint32_t> packet, const BitField& f, uint64_t raw) {
+[[gnu::always_inline]] constexpr void put_raw(std::span<uint32_t> packet, const BitField& f,
+                                              uint64_t raw) {
   const uint64_t mask = field_raw_max(f) << f.lo;
   if (f.hi >= 32) {
     uint64_t cur = packet[f.dword] | (uint64_t{packet[f.dword + 1u]} << 32);
@@ -194,12 +200,14 @@ constexpr bool field_fits(const BitField& f, uint64_t value) {
 }
 
 // The value of `f` in `packet` (see "Value mapping"). Same precondition as get_raw.
-[[gnu::always_inline]] constexpr uint64_t get_field(std::span<const uint32_t> packet, const BitField& f) {
+[[gnu::always_inline]] constexpr uint64_t get_field(std::span<const uint32_t> packet,
+                                                    const BitField& f) {
   return field_decode(f, get_raw(packet, f));
 }
 // Stores `value` into `f`. Returns false, leaving `packet` unchanged, when the value does not fit
 // or the packet is too short for the field. Never truncates.
-[[gnu::always_inline]] constexpr bool set_field(std::span<uint32_t> packet, const BitField& f, uint64_t value) {
+[[gnu::always_inline]] constexpr bool set_field(std::span<uint32_t> packet, const BitField& f,
+                                                uint64_t value) {
   uint64_t raw = 0;
   if (packet.size() < field_end_dword(f) || !field_encode(f, value, raw)) return false;
   put_raw(packet, f, raw);
@@ -340,7 +348,8 @@ class FieldWriter {
     }
   }
   // Records a broken rule (if none was recorded yet).
-  [[gnu::always_inline]] constexpr void invalid(const char* field, uint64_t value, const char* why) {
+  [[gnu::always_inline]] constexpr void invalid(const char* field, uint64_t value,
+                                                const char* why) {
     if (ok()) {
       r_.fail = EncodeFail::kInvalid;
       r_.field.name = field;

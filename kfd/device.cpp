@@ -141,6 +141,7 @@ class KfdDevice final : public queues::Device {
   void release_buffer(KfdBuffer& b, bool owns_va, bool anon_backing);
   void release_signal(uint32_t slot);
   Result<uint8_t*> doorbell(uint64_t doorbell_offset);
+  void map_mmio_remap();
 
   core::Sys& sys() { return sys_; }
   int kfd_fd() const { return kfd_fd_; }
@@ -151,6 +152,11 @@ class KfdDevice final : public queues::Device {
   const Node& node() const { return node_; }
   const std::string& label() const { return label_; }
   uint32_t queue_event_id() const { return queue_event_.event_id; }
+  // Flushes the HDP write path so CPU writes through the BAR reach VRAM before the GPU reads
+  // them (§3.5); a single store to the MMIO remap page, no system call.
+  void hdp_flush() const {
+    if (hdp_mem_flush_) std::atomic_ref<uint32_t>(*hdp_mem_flush_).store(1, std::memory_order_release);
+  }
   uint64_t queue_event_mailbox() const {
     return event_page_->gpu_addr() + uint64_t{queue_event_.event_slot_index} * 8;
   }
@@ -177,9 +183,12 @@ class KfdDevice final : public queues::Device {
   std::unique_ptr<KfdBuffer> signal_pool_;
   std::mutex signal_mu_;
   std::vector<uint32_t> free_signals_;
+  std::unique_ptr<KfdBuffer> mmio_;       // MMIO remap page (HDP flush registers), if the GPU has one
+  uint32_t* hdp_mem_flush_ = nullptr;     // HDP_MEM_FLUSH_CNTL in it
   std::mutex doorbell_mu_;
   uint8_t* doorbells_ = nullptr;
   uint64_t doorbell_page_offset_ = 0;
+  uint64_t mmio_offset_ = 0;  // /dev/kfd mmap offset of the MMIO remap page (from its ALLOC)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -875,6 +884,8 @@ Status KfdAqlQueue::barrier() {
 
 Status KfdAqlQueue::submit() {
   if (put_ == submitted_) return {};
+  dev_.hdp_flush();  // kernargs were written through the BAR; AQL has no PM4 HDP flush
+
   auto* wptr = reinterpret_cast<uint64_t*>(static_cast<uint8_t*>(b_.gart->cpu_ptr()) + kGartWptr);
   std::atomic_ref<uint64_t>(*wptr).store(put_, std::memory_order_release);
   // AQL doorbell: index of the last packet written (§4.5).
@@ -1111,6 +1122,9 @@ KfdDevice::~KfdDevice() {
     event_page_->keep_in_kernel();
     event_page_.reset();
   }
+  if (hdp_mem_flush_)
+    sys_.mmap(hdp_mem_flush_, kPage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+  mmio_.reset();
   if (doorbells_) sys_.munmap(doorbells_, 8192);
   va_.reset();
   if (va_base_) sys_.munmap(va_base_, kVaSpan);
@@ -1179,6 +1193,7 @@ Status KfdDevice::init() {
                                                        .auto_reset = true,
                                                        .node_id = node_.index}));
   RAWGPU_ASSIGN(signal_pool_, alloc_raw(kSignalPoolBytes, kUncachedGttFlags, true, MemoryKind::kHost));
+  map_mmio_remap();
   for (uint32_t i = kSignalPoolBytes / kSignalSlotBytes; i-- > 0;) free_signals_.push_back(i);
 
   props_.name = opts_.name;
@@ -1192,6 +1207,24 @@ Status KfdDevice::init() {
   props_.timestamp_hz = 100'000'000;
   props_.simulated = opts_.simulated;
   return {};
+}
+
+// The MMIO remap page: ALLOC with MMIO_REMAP (exactly one page), mapped from /dev/kfd at the
+// offset KFD returns (§3.5). Optional: without it AQL queues rely on the kernel's coherent BAR.
+void KfdDevice::map_mmio_remap() {
+  auto b = alloc_raw(kPage, kBaseFlags | KFD_IOC_ALLOC_MEM_FLAGS_MMIO_REMAP, false, MemoryKind::kHost);
+  if (!b) {
+    core::log_info("no MMIO remap page on " + label_ + ": " + b.error().message());
+    return;
+  }
+  core::MapResult m = sys_.mmap(reinterpret_cast<void*>((*b)->gpu_addr()), kPage, PROT_READ | PROT_WRITE,
+                                MAP_SHARED | MAP_FIXED, kfd_fd_, static_cast<int64_t>(mmio_offset_));
+  if (!m.addr) {
+    core::log_info("MMIO remap page of " + label_ + " cannot be mapped: " + core::errno_name(m.err));
+    return;
+  }
+  mmio_ = std::move(b).value();
+  hdp_mem_flush_ = static_cast<uint32_t*>(m.addr);  // HDP_MEM_FLUSH_CNTL at byte 0
 }
 
 Result<uint8_t*> KfdDevice::doorbell(uint64_t doorbell_offset) {
@@ -1267,6 +1300,7 @@ Result<std::unique_ptr<KfdBuffer>> KfdDevice::alloc_raw(uint64_t size, uint32_t 
     undo_va();
     return std::move(s).error();
   }
+  if (flags & KFD_IOC_ALLOC_MEM_FLAGS_MMIO_REMAP) mmio_offset_ = a->mmap_offset;
   void* cpu = userptr ? reinterpret_cast<void*>(va) : nullptr;
   if (cpu_map && !userptr) {
     core::MapResult m = sys_.mmap(reinterpret_cast<void*>(va), size, PROT_READ | PROT_WRITE,

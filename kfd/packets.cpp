@@ -282,15 +282,15 @@ Result<DecodedPacket> decode_pm4(std::span<const uint32_t> buf, uint32_t offset,
                                  uint32_t base) {
   const uint32_t at = base + offset;
   if (offset >= buf.size()) {
-    return Error::invalid(at_dword("PM4", nullptr, at),
-                          "the offset is past the end of the buffer (" +
-                              std::to_string(buf.size()) + " dwords)");
+    return Error::invalid(
+        at_dword("PM4", nullptr, at),
+        "the offset is past the end of the buffer (" + std::to_string(buf.size()) + " dwords)");
   }
   const uint32_t h = buf[offset];
   if ((h >> 30) != 3) {
-    return Error::invalid(at_dword("PM4", nullptr, at),
-                          "type-" + std::to_string(h >> 30) + " packet (header " + hex32(h) +
-                              "); only type-3 packets are described");
+    return Error::invalid(at_dword("PM4", nullptr, at), "type-" + std::to_string(h >> 30) +
+                                                            " packet (header " + hex32(h) +
+                                                            "); only type-3 packets are described");
   }
   const uint32_t opcode = (h >> 8) & 0xFF;
   const uint32_t count = (h >> 16) & 0x3FFF;
@@ -326,15 +326,16 @@ Result<DecodedPacket> decode_pm4(std::span<const uint32_t> buf, uint32_t offset,
     const uint32_t mem_space = (buf[offset + 1] >> 4) & 3;
     if (mem_space == 0) id = PacketId::kPm4WaitRegMemReg;
     if (mem_space > 1) {
-      return Error::invalid(at_dword("PM4", name, at), "mem_space=" + std::to_string(mem_space) +
-                                                           " is not a valid value (REGISTER, MEMORY)");
+      return Error::invalid(
+          at_dword("PM4", name, at),
+          "mem_space=" + std::to_string(mem_space) + " is not a valid value (REGISTER, MEMORY)");
     }
   }
   const core::PacketLayout& layout = packet_layout(id, gen);
   if (layout.tail == nullptr && size != layout.fixed_dwords) {
     return Error::invalid(at_dword("PM4", name, at),
-                          "count " + std::to_string(count) + " does not match the packet: " +
-                              name + " on " + gfx_gen_name(gen) + " has " +
+                          "count " + std::to_string(count) + " does not match the packet: " + name +
+                              " on " + gfx_gen_name(gen) + " has " +
                               std::to_string(layout.fixed_dwords) + " dwords (count " +
                               std::to_string(layout.fixed_dwords - 2) + ")");
   }
@@ -352,9 +353,9 @@ Result<DecodedPacket> decode_sdma(std::span<const uint32_t> buf, uint32_t offset
                                   uint32_t base) {
   const uint32_t at = base + offset;
   if (offset >= buf.size()) {
-    return Error::invalid(at_dword("SDMA", nullptr, at),
-                          "the offset is past the end of the buffer (" +
-                              std::to_string(buf.size()) + " dwords)");
+    return Error::invalid(
+        at_dword("SDMA", nullptr, at),
+        "the offset is past the end of the buffer (" + std::to_string(buf.size()) + " dwords)");
   }
   const size_t left = buf.size() - offset;
   const uint32_t h = buf[offset];
@@ -373,11 +374,11 @@ Result<DecodedPacket> decode_sdma(std::span<const uint32_t> buf, uint32_t offset
     case SDMA_OP_GCR_REQ: id = PacketId::kSdmaGcrReq; break;
     default: {
       const char* n = sdma_op_name(op);
-      return Error::invalid(at_dword("SDMA", n, at),
-                            n != nullptr ? "op " + std::to_string(op) + " (" + n +
-                                               ") is not described (header " + hex32(h) + ")"
-                                         : "unknown op " + std::to_string(op) + " (header " +
-                                               hex32(h) + ")");
+      return Error::invalid(
+          at_dword("SDMA", n, at),
+          n != nullptr ? "op " + std::to_string(op) + " (" + n + ") is not described (header " +
+                             hex32(h) + ")"
+                       : "unknown op " + std::to_string(op) + " (header " + hex32(h) + ")");
     }
   }
   const core::PacketLayout& layout = packet_layout(id, GfxGen::kGfx11, gen);
@@ -413,10 +414,10 @@ Result<DecodedPacket> decode_sdma(std::span<const uint32_t> buf, uint32_t offset
 Result<DecodedPacket> decode_aql(std::span<const uint32_t> buf, uint32_t offset, uint32_t base) {
   const uint32_t at = base + offset;
   if (offset >= buf.size() || buf.size() - offset < kAqlPacketDwords) {
-    return Error::invalid(at_dword("AQL", nullptr, at),
-                          "truncated: " + past_end(kAqlPacketDwords,
-                                                   offset < buf.size() ? buf.size() - offset : 0,
-                                                   buf.size()));
+    return Error::invalid(
+        at_dword("AQL", nullptr, at),
+        "truncated: " +
+            past_end(kAqlPacketDwords, offset < buf.size() ? buf.size() - offset : 0, buf.size()));
   }
   const uint32_t h = buf[offset];
   PacketId id;
@@ -435,16 +436,16 @@ Result<DecodedPacket> decode_aql(std::span<const uint32_t> buf, uint32_t offset,
       } else if (format == AMD_AQL_FORMAT_BARRIER_VALUE) {
         id = PacketId::kAqlBarrierValue;
       } else {
-        return Error::invalid(at_dword("AQL", "VENDOR_SPECIFIC", at),
-                              "unknown AmdFormat " + std::to_string(format) + " (header " +
-                                  hex32(h) + ")");
+        return Error::invalid(
+            at_dword("AQL", "VENDOR_SPECIFIC", at),
+            "unknown AmdFormat " + std::to_string(format) + " (header " + hex32(h) + ")");
       }
       break;
     }
     default:
-      return Error::invalid(at_dword("AQL", nullptr, at),
-                            "unknown packet type " + std::to_string(h & 0xFF) + " (header " +
-                                hex32(h) + ")");
+      return Error::invalid(
+          at_dword("AQL", nullptr, at),
+          "unknown packet type " + std::to_string(h & 0xFF) + " (header " + hex32(h) + ")");
   }
   return finish(id, buf, offset, kAqlPacketDwords, GfxGen::kGfx11, SdmaGen::kSdma6, base);
 }
@@ -459,8 +460,7 @@ Result<DecodedPacket> decode(std::span<const uint32_t> buf, uint32_t offset,
   return Error::internal("decode", "unknown engine");
 }
 
-std::string disassemble(std::span<const uint32_t> buf, const PacketFormat& format,
-                        uint32_t base) {
+std::string disassemble(std::span<const uint32_t> buf, const PacketFormat& format, uint32_t base) {
   std::string out;
   char pos[24];
   for (uint32_t off = 0; off < buf.size();) {

@@ -68,7 +68,9 @@ core::Result<SdmaGen> sdma_gen_of_ip(uint32_t sdma_ip_major);
 // The SDMA family that ships with a GFX family (fact sheet §9 table): 9 -> 4.x, 10 -> 5.x,
 // 11/12 -> 6.x definitions. Prefer sdma_gen_of_ip when ip_discovery is readable.
 constexpr SdmaGen default_sdma_gen(GfxGen g) {
-  return g == GfxGen::kGfx9 ? SdmaGen::kSdma4 : g == GfxGen::kGfx10 ? SdmaGen::kSdma5 : SdmaGen::kSdma6;
+  return g == GfxGen::kGfx9    ? SdmaGen::kSdma4
+         : g == GfxGen::kGfx10 ? SdmaGen::kSdma5
+                               : SdmaGen::kSdma6;
 }
 const char* gfx_gen_name(GfxGen g);    // "gfx9"
 const char* sdma_gen_name(SdmaGen g);  // "SDMA 4.x"
@@ -168,7 +170,13 @@ inline constexpr uint32_t kAqlInvalidSlotDword0 = HSA_PACKET_TYPE_INVALID;
 // WAIT_REG_MEM FUNCTION and SDMA POLL_REGMEM FUNC (same codes, fact sheet §6.2/§6.3):
 // compare (value & mask) FUNC reference. Printed ALWAYS, LT, LEQ, EQ, NEQ, GEQ, GT.
 enum class CompareFunc : uint8_t {
-  kAlways = 0, kLess = 1, kLessEqual = 2, kEqual = 3, kNotEqual = 4, kGreaterEqual = 5, kGreater = 6,
+  kAlways = 0,
+  kLess = 1,
+  kLessEqual = 2,
+  kEqual = 3,
+  kNotEqual = 4,
+  kGreaterEqual = 5,
+  kGreater = 6,
 };
 // Hardware event numbers (fact sheet §6.2 "EVENT_WRITE types used" and RELEASE_MEM). Other
 // 6-bit values are legal and print in hex.
@@ -183,10 +191,11 @@ enum class EventType : uint8_t {
 enum class ReleaseMemEventIndex : uint8_t { kEndOfPipe = 5, kShaderDone = 6 };
 // RELEASE_MEM DATA_SEL (fact sheet §6.2; names from pm4_nv.py data_sel__mec_release_mem__*).
 enum class DataSel : uint8_t {
-  kNone = 0,                 // NONE
-  kSend32BitLow = 1,         // SEND_32_BIT_LOW
-  kSend64BitData = 2,        // SEND_64_BIT_DATA
-  kSendGpuClockCounter = 3,  // SEND_GPU_CLOCK_COUNTER (64-bit; tinygrad assumes 100 MHz, UNCONFIRMED)
+  kNone = 0,           // NONE
+  kSend32BitLow = 1,   // SEND_32_BIT_LOW
+  kSend64BitData = 2,  // SEND_64_BIT_DATA
+  kSendGpuClockCounter =
+      3,  // SEND_GPU_CLOCK_COUNTER (64-bit; tinygrad assumes 100 MHz, UNCONFIRMED)
   kSendCpPerfcounterHiLo = 4,
   kStoreGdsDataToMemory = 5,
 };
@@ -202,14 +211,21 @@ enum class IntSel : uint8_t {
 };
 // RELEASE_MEM DST_SEL, gfx10+ only (pm4_nv.py dst_sel__mec_release_mem__*).
 enum class DstSel : uint8_t {
-  kMemoryController = 0, kTcL2 = 1, kQueueWritePointerRegister = 2, kQueueWritePointerPollMaskBit = 3,
+  kMemoryController = 0,
+  kTcL2 = 1,
+  kQueueWritePointerRegister = 2,
+  kQueueWritePointerPollMaskBit = 3,
 };
 // WAIT_REG_MEM OPERATION (fact sheet §6.2): 0 wait, 1 write reg1 then wait on reg2, 3 preemptable
 // memory wait.
 enum class WaitRegMemOperation : uint8_t { kWait = 0, kWriteWait = 1, kWaitPreemptable = 3 };
 // WRITE_DATA DST_SEL (pm4_nv.py dst_sel___write_data__*; not in the fact sheet).
 enum class WriteDataDstSel : uint8_t {
-  kMemMappedRegister = 0, kTcL2 = 2, kGds = 3, kMemory = 5, kMemoryMappedAdcPersistentState = 6,
+  kMemMappedRegister = 0,
+  kTcL2 = 2,
+  kGds = 3,
+  kMemory = 5,
+  kMemoryMappedAdcPersistentState = 6,
 };
 // SDMA TIMESTAMP sub-ops described here (SET, sub-op 0, carries data, not an address).
 enum class SdmaTimestampOp : uint8_t { kGet = 1, kGetGlobal = 2 };
@@ -244,12 +260,12 @@ struct Pm4SetUconfigReg {
 
 // COMPUTE_DISPATCH_INITIATOR bits (fact sheet §6.2). Defaults are tinygrad's (bits 0 and 2).
 struct DispatchInitiator {
-  bool compute_shader_en = true;      // bit 0
-  bool partial_tg_en = false;         // bit 1
-  bool force_start_at_000 = true;     // bit 2
-  bool use_thread_dimensions = false; // bit 5
-  bool order_mode = false;            // bit 6
-  bool cs_w32_en = false;             // bit 15, gfx10+: 1 = wave32
+  bool compute_shader_en = true;       // bit 0
+  bool partial_tg_en = false;          // bit 1
+  bool force_start_at_000 = true;      // bit 2
+  bool use_thread_dimensions = false;  // bit 5
+  bool order_mode = false;             // bit 6
+  bool cs_w32_en = false;              // bit 15, gfx10+: 1 = wave32
   bool operator==(const DispatchInitiator&) const = default;
 };
 
@@ -280,16 +296,16 @@ struct CoherCntl {
 
 // gfx10+ GCR_CNTL (ACQUIRE_MEM dword 7; SDMA GCR_REQ gcr_control) — fact sheet §6.2.
 struct GcrCntl {
-  uint8_t gli_inv = 0;    // [1:0] instruction cache invalidate
-  uint8_t gl1_range = 0;  // [3:2]
-  bool glm_wb = false;    // 4
-  bool glm_inv = false;   // 5
-  bool glk_wb = false;    // 6  scalar cache
-  bool glk_inv = false;   // 7
-  bool glv_inv = false;   // 8  vector L0
-  bool gl1_inv = false;   // 9
-  bool gl2_us = false;    // 10
-  uint8_t gl2_range = 0;  // [12:11]
+  uint8_t gli_inv = 0;       // [1:0] instruction cache invalidate
+  uint8_t gl1_range = 0;     // [3:2]
+  bool glm_wb = false;       // 4
+  bool glm_inv = false;      // 5
+  bool glk_wb = false;       // 6  scalar cache
+  bool glk_inv = false;      // 7
+  bool glv_inv = false;      // 8  vector L0
+  bool gl1_inv = false;      // 9
+  bool gl2_us = false;       // 10
+  uint8_t gl2_range = 0;     // [12:11]
   bool gl2_discard = false;  // 13
   bool gl2_inv = false;      // 14
   bool gl2_wb = false;       // 15
@@ -345,10 +361,10 @@ struct ReleaseMemGcr {
 struct Pm4ReleaseMem {
   EventType event_type = EventType::CACHE_FLUSH_AND_INV_TS_EVENT;
   ReleaseMemEventIndex event_index = ReleaseMemEventIndex::kEndOfPipe;
-  ReleaseMemGfx9Cache gfx9_cache;  // gfx9 only
-  ReleaseMemGcr gcr;               // gfx10+
-  uint8_t cache_policy = 0;        // [26:25], gfx10+
-  bool execute = false;            // 28 (EOP_EXEC on gfx9)
+  ReleaseMemGfx9Cache gfx9_cache;              // gfx9 only
+  ReleaseMemGcr gcr;                           // gfx10+
+  uint8_t cache_policy = 0;                    // [26:25], gfx10+
+  bool execute = false;                        // 28 (EOP_EXEC on gfx9)
   DstSel dst_sel = DstSel::kMemoryController;  // gfx10+ (the fact sheet: no DST_SEL on gfx9)
   IntSel int_sel = IntSel::kNone;
   DataSel data_sel = DataSel::kNone;
@@ -389,10 +405,10 @@ struct Pm4WaitRegMemReg {
 // Memory destinations need 4-byte alignment; a register destination is a dword address < 2^18.
 struct Pm4WriteData {
   WriteDataDstSel dst_sel = WriteDataDstSel::kMemory;  // [11:8]
-  bool wr_one_addr = false;   // 16 (ADDR_INCR: 1 = every dword to the same address)
-  bool resume_vf = false;     // 19
-  bool wr_confirm = false;    // 20
-  uint8_t cache_policy = 0;   // [26:25]
+  bool wr_one_addr = false;  // 16 (ADDR_INCR: 1 = every dword to the same address)
+  bool resume_vf = false;    // 19
+  bool wr_confirm = false;   // 20
+  uint8_t cache_policy = 0;  // [26:25]
   uint64_t dst_addr = 0;
   std::span<const uint32_t> data;  // at least 1
 };
@@ -447,12 +463,12 @@ struct SdmaCopyLinear {
   uint64_t src = 0;
   uint64_t dst = 0;
   uint32_t bytes = 0;
-  bool encrypt = false;    // 16
-  bool tmz = false;        // 18
-  bool cpv = false;        // 19, SDMA 6.x
-  bool backwards = false;  // 25, SDMA 5.x+ (absent from sdma_4_0_0.py)
-  uint8_t dst_sw = 0;      // PARAMETER [17:16]
-  uint8_t src_sw = 0;      // PARAMETER [25:24]
+  bool encrypt = false;          // 16
+  bool tmz = false;              // 18
+  bool cpv = false;              // 19, SDMA 6.x
+  bool backwards = false;        // 25, SDMA 5.x+ (absent from sdma_4_0_0.py)
+  uint8_t dst_sw = 0;            // PARAMETER [17:16]
+  uint8_t src_sw = 0;            // PARAMETER [25:24]
   uint8_t dst_cache_policy = 0;  // PARAMETER [20:18], SDMA 6.x (positions: sdma_6_0_0.py)
   uint8_t src_cache_policy = 0;  // PARAMETER [28:26], SDMA 6.x
   // BROADCAST (27) turns the packet into a two-destination form that is not described: the
@@ -474,14 +490,14 @@ struct SdmaWriteUntiled {
 struct SdmaFence {
   uint64_t addr = 0;
   uint32_t data = 0;
-  uint8_t mtype = 0;       // [18:16], 5.x+
-  bool gcc = false;        // 19, 5.x+
-  bool sys = false;        // 20, 5.x+
-  bool snp = false;        // 22, 5.x+
-  bool gpa = false;        // 23, 5.x+
-  uint8_t l2_policy = 0;   // [25:24], 5.x+
-  bool llc_policy = false; // 26, 6.x
-  bool cpv = false;        // 28, 6.x
+  uint8_t mtype = 0;        // [18:16], 5.x+
+  bool gcc = false;         // 19, 5.x+
+  bool sys = false;         // 20, 5.x+
+  bool snp = false;         // 22, 5.x+
+  bool gpa = false;         // 23, 5.x+
+  uint8_t l2_policy = 0;    // [25:24], 5.x+
+  bool llc_policy = false;  // 26, 6.x
+  bool cpv = false;         // 28, 6.x
   bool operator==(const SdmaFence&) const = default;
 };
 
@@ -502,8 +518,8 @@ struct SdmaPollRegmem {
   uint64_t addr = 0;
   uint32_t reference = 0;
   uint32_t mask = 0xFFFFFFFF;
-  uint16_t interval = 4;        // DW5 [15:0]
-  uint16_t retry_count = 0xFFF; // DW5 [27:16]
+  uint16_t interval = 4;         // DW5 [15:0]
+  uint16_t retry_count = 0xFFF;  // DW5 [27:16]
   bool operator==(const SdmaPollRegmem&) const = default;
 };
 
@@ -529,7 +545,7 @@ struct SdmaGcrReq {
 
 // The u16 HSA header minus the type. tinygrad: barrier, system/system (0x1500 | type).
 struct AqlHeader {
-  bool barrier = true;                                // 8
+  bool barrier = true;                                   // 8
   FenceScope acquire_fence_scope = FenceScope::kSystem;  // [10:9]
   FenceScope release_fence_scope = FenceScope::kSystem;  // [12:11]
   bool operator==(const AqlHeader&) const = default;
@@ -545,7 +561,7 @@ struct AqlKernelDispatch {
   uint32_t group_segment_size = 0;    // LDS bytes per workgroup
   uint64_t kernel_object = 0;         // VA of the 64-byte kernel descriptor
   uint64_t kernarg_address = 0;
-  uint64_t completion_signal = 0;     // amd_signal_t VA or 0
+  uint64_t completion_signal = 0;  // amd_signal_t VA or 0
   bool operator==(const AqlKernelDispatch&) const = default;
 };
 
@@ -588,12 +604,32 @@ struct AqlBarrierValue {
 // ---- packet ids ------------------------------------------------------------------------------
 
 enum class PacketId : uint8_t {
-  kPm4Nop, kPm4SetShReg, kPm4SetUconfigReg, kPm4DispatchDirect, kPm4AcquireMem, kPm4ReleaseMem,
-  kPm4WaitRegMem, kPm4WaitRegMemReg, kPm4WriteData, kPm4EventWrite, kPm4IndirectBuffer,
+  kPm4Nop,
+  kPm4SetShReg,
+  kPm4SetUconfigReg,
+  kPm4DispatchDirect,
+  kPm4AcquireMem,
+  kPm4ReleaseMem,
+  kPm4WaitRegMem,
+  kPm4WaitRegMemReg,
+  kPm4WriteData,
+  kPm4EventWrite,
+  kPm4IndirectBuffer,
   kPm4PredExec,
-  kSdmaNop, kSdmaCopyLinear, kSdmaWriteUntiled, kSdmaFence, kSdmaTrap, kSdmaPollRegmem,
-  kSdmaTimestamp, kSdmaGcrReq,
-  kAqlInvalid, kAqlKernelDispatch, kAqlBarrierAnd, kAqlBarrierOr, kAqlPm4Ib, kAqlBarrierValue,
+  kSdmaNop,
+  kSdmaCopyLinear,
+  kSdmaWriteUntiled,
+  kSdmaFence,
+  kSdmaTrap,
+  kSdmaPollRegmem,
+  kSdmaTimestamp,
+  kSdmaGcrReq,
+  kAqlInvalid,
+  kAqlKernelDispatch,
+  kAqlBarrierAnd,
+  kAqlBarrierOr,
+  kAqlPm4Ib,
+  kAqlBarrierValue,
 };
 
 // ===============================================================================================
@@ -646,14 +682,18 @@ struct Rule {
 // Name tables (printed names; kEnum fields reject values outside them).
 inline constexpr core::EnumName kCompareFuncNames[] = {
     {0, "ALWAYS"}, {1, "LT"}, {2, "LEQ"}, {3, "EQ"}, {4, "NEQ"}, {5, "GEQ"}, {6, "GT"}};
-inline constexpr core::EnumName kEventTypeNames[] = {
-    {0x07, "CS_PARTIAL_FLUSH"},    {0x14, "CACHE_FLUSH_AND_INV_TS_EVENT"},
-    {0x28, "BOTTOM_OF_PIPE_TS"},   {0x35, "THREAD_TRACE_MARKER"},
-    {0x37, "THREAD_TRACE_FINISH"}};
+inline constexpr core::EnumName kEventTypeNames[] = {{0x07, "CS_PARTIAL_FLUSH"},
+                                                     {0x14, "CACHE_FLUSH_AND_INV_TS_EVENT"},
+                                                     {0x28, "BOTTOM_OF_PIPE_TS"},
+                                                     {0x35, "THREAD_TRACE_MARKER"},
+                                                     {0x37, "THREAD_TRACE_FINISH"}};
 inline constexpr core::EnumName kEventIndexNames[] = {{5, "END_OF_PIPE"}, {6, "SHADER_DONE"}};
-inline constexpr core::EnumName kDataSelNames[] = {
-    {0, "NONE"}, {1, "SEND_32_BIT_LOW"}, {2, "SEND_64_BIT_DATA"}, {3, "SEND_GPU_CLOCK_COUNTER"},
-    {4, "SEND_CP_PERFCOUNTER_HI_LO"}, {5, "STORE_GDS_DATA_TO_MEMORY"}};
+inline constexpr core::EnumName kDataSelNames[] = {{0, "NONE"},
+                                                   {1, "SEND_32_BIT_LOW"},
+                                                   {2, "SEND_64_BIT_DATA"},
+                                                   {3, "SEND_GPU_CLOCK_COUNTER"},
+                                                   {4, "SEND_CP_PERFCOUNTER_HI_LO"},
+                                                   {5, "STORE_GDS_DATA_TO_MEMORY"}};
 inline constexpr core::EnumName kIntSelNames[] = {
     {0, "NONE"},
     {1, "SEND_INTERRUPT_ONLY"},
@@ -672,33 +712,53 @@ inline constexpr core::EnumName kOperationNames[] = {
     {0, "WAIT_REG_MEM"}, {1, "WR_WAIT_WR_REG"}, {3, "WAIT_MEM_PREEMPTABLE"}};
 inline constexpr core::EnumName kEngineNames[] = {{0, "ME"}};
 inline constexpr core::EnumName kWriteDataDstSelNames[] = {
-    {0, "MEM_MAPPED_REGISTER"}, {2, "TC_L2"}, {3, "GDS"}, {5, "MEMORY"},
+    {0, "MEM_MAPPED_REGISTER"},
+    {2, "TC_L2"},
+    {3, "GDS"},
+    {5, "MEMORY"},
     {6, "MEMORY_MAPPED_ADC_PERSISTENT_STATE"}};
 inline constexpr core::EnumName kTimestampOpNames[] = {{1, "GET"}, {2, "GET_GLOBAL"}};
 inline constexpr core::EnumName kFenceScopeNames[] = {{0, "NONE"}, {1, "AGENT"}, {2, "SYSTEM"}};
 inline constexpr core::EnumName kBarrierValueCondNames[] = {
     {0, "EQ"}, {1, "NE"}, {2, "LT"}, {3, "GTE"}};
 inline constexpr core::EnumName kUconfigRegNames[] = {{0xC200, "GRBM_GFX_INDEX"}};
-inline constexpr core::EnumName kComputeRegNames[] = {
-    {0x2E00, "COMPUTE_DISPATCH_INITIATOR"},
-    {0x2E04, "COMPUTE_START_X"}, {0x2E05, "COMPUTE_START_Y"}, {0x2E06, "COMPUTE_START_Z"},
-    {0x2E07, "COMPUTE_NUM_THREAD_X"}, {0x2E08, "COMPUTE_NUM_THREAD_Y"},
-    {0x2E09, "COMPUTE_NUM_THREAD_Z"},
-    {0x2E0A, "COMPUTE_PIPELINESTAT_ENABLE"}, {0x2E0B, "COMPUTE_PERFCOUNT_ENABLE"},
-    {0x2E0C, "COMPUTE_PGM_LO"}, {0x2E0D, "COMPUTE_PGM_HI"},
-    {0x2E10, "COMPUTE_DISPATCH_SCRATCH_BASE_LO"}, {0x2E11, "COMPUTE_DISPATCH_SCRATCH_BASE_HI"},
-    {0x2E12, "COMPUTE_PGM_RSRC1"}, {0x2E13, "COMPUTE_PGM_RSRC2"},
-    {0x2E15, "COMPUTE_RESOURCE_LIMITS"}, {0x2E16, "COMPUTE_STATIC_THREAD_MGMT_SE0"},
-    {0x2E18, "COMPUTE_TMPRING_SIZE"},
-    {0x2E1B, "COMPUTE_RESTART_X"}, {0x2E1C, "COMPUTE_RESTART_Y"}, {0x2E1D, "COMPUTE_RESTART_Z"},
-    {0x2E40, "COMPUTE_USER_DATA_0"}, {0x2E41, "COMPUTE_USER_DATA_1"},
-    {0x2E42, "COMPUTE_USER_DATA_2"}, {0x2E43, "COMPUTE_USER_DATA_3"},
-    {0x2E44, "COMPUTE_USER_DATA_4"}, {0x2E45, "COMPUTE_USER_DATA_5"},
-    {0x2E46, "COMPUTE_USER_DATA_6"}, {0x2E47, "COMPUTE_USER_DATA_7"},
-    {0x2E48, "COMPUTE_USER_DATA_8"}, {0x2E49, "COMPUTE_USER_DATA_9"},
-    {0x2E4A, "COMPUTE_USER_DATA_10"}, {0x2E4B, "COMPUTE_USER_DATA_11"},
-    {0x2E4C, "COMPUTE_USER_DATA_12"}, {0x2E4D, "COMPUTE_USER_DATA_13"},
-    {0x2E4E, "COMPUTE_USER_DATA_14"}, {0x2E4F, "COMPUTE_USER_DATA_15"}};
+inline constexpr core::EnumName kComputeRegNames[] = {{0x2E00, "COMPUTE_DISPATCH_INITIATOR"},
+                                                      {0x2E04, "COMPUTE_START_X"},
+                                                      {0x2E05, "COMPUTE_START_Y"},
+                                                      {0x2E06, "COMPUTE_START_Z"},
+                                                      {0x2E07, "COMPUTE_NUM_THREAD_X"},
+                                                      {0x2E08, "COMPUTE_NUM_THREAD_Y"},
+                                                      {0x2E09, "COMPUTE_NUM_THREAD_Z"},
+                                                      {0x2E0A, "COMPUTE_PIPELINESTAT_ENABLE"},
+                                                      {0x2E0B, "COMPUTE_PERFCOUNT_ENABLE"},
+                                                      {0x2E0C, "COMPUTE_PGM_LO"},
+                                                      {0x2E0D, "COMPUTE_PGM_HI"},
+                                                      {0x2E10, "COMPUTE_DISPATCH_SCRATCH_BASE_LO"},
+                                                      {0x2E11, "COMPUTE_DISPATCH_SCRATCH_BASE_HI"},
+                                                      {0x2E12, "COMPUTE_PGM_RSRC1"},
+                                                      {0x2E13, "COMPUTE_PGM_RSRC2"},
+                                                      {0x2E15, "COMPUTE_RESOURCE_LIMITS"},
+                                                      {0x2E16, "COMPUTE_STATIC_THREAD_MGMT_SE0"},
+                                                      {0x2E18, "COMPUTE_TMPRING_SIZE"},
+                                                      {0x2E1B, "COMPUTE_RESTART_X"},
+                                                      {0x2E1C, "COMPUTE_RESTART_Y"},
+                                                      {0x2E1D, "COMPUTE_RESTART_Z"},
+                                                      {0x2E40, "COMPUTE_USER_DATA_0"},
+                                                      {0x2E41, "COMPUTE_USER_DATA_1"},
+                                                      {0x2E42, "COMPUTE_USER_DATA_2"},
+                                                      {0x2E43, "COMPUTE_USER_DATA_3"},
+                                                      {0x2E44, "COMPUTE_USER_DATA_4"},
+                                                      {0x2E45, "COMPUTE_USER_DATA_5"},
+                                                      {0x2E46, "COMPUTE_USER_DATA_6"},
+                                                      {0x2E47, "COMPUTE_USER_DATA_7"},
+                                                      {0x2E48, "COMPUTE_USER_DATA_8"},
+                                                      {0x2E49, "COMPUTE_USER_DATA_9"},
+                                                      {0x2E4A, "COMPUTE_USER_DATA_10"},
+                                                      {0x2E4B, "COMPUTE_USER_DATA_11"},
+                                                      {0x2E4C, "COMPUTE_USER_DATA_12"},
+                                                      {0x2E4D, "COMPUTE_USER_DATA_13"},
+                                                      {0x2E4E, "COMPUTE_USER_DATA_14"},
+                                                      {0x2E4F, "COMPUTE_USER_DATA_15"}};
 template <uint32_t Rsrc3>
 constexpr auto with_rsrc3() {
   std::array<core::EnumName, std::size(kComputeRegNames) + 1> a{};
@@ -756,8 +816,7 @@ template <class C, class V>
   v(bool_field("glv_inv", dw, u8(b + 8), "GLV_INV"), c.glv_inv);
   v(bool_field("gl1_inv", dw, u8(b + 9), "GL1_INV"), c.gl1_inv);
   v(bool_field("gl2_us", dw, u8(b + 10), "GL2_US"), c.gl2_us);
-  v(uint_field("gl2_range", dw, u8(b + 11), u8(b + 12), "GL2_RANGE[12:11]").quiet(),
-    c.gl2_range);
+  v(uint_field("gl2_range", dw, u8(b + 11), u8(b + 12), "GL2_RANGE[12:11]").quiet(), c.gl2_range);
   v(bool_field("gl2_discard", dw, u8(b + 13), "GL2_DISCARD"), c.gl2_discard);
   v(bool_field("gl2_inv", dw, u8(b + 14), "GL2_INV"), c.gl2_inv);
   v(bool_field("gl2_wb", dw, u8(b + 15), "GL2_WB"), c.gl2_wb);
@@ -820,9 +879,13 @@ struct Pm4Base {
   static constexpr uint32_t kMinTail = 0;
   static constexpr bool exists(GfxGen) { return true; }
   template <class P>
-  static constexpr size_t tail_dwords(const P&) { return 0; }
+  static constexpr size_t tail_dwords(const P&) {
+    return 0;
+  }
   template <class P>
-  static constexpr Rule check(const P&, GfxGen) { return {}; }
+  static constexpr Rule check(const P&, GfxGen) {
+    return {};
+  }
 };
 
 template <>
@@ -907,8 +970,7 @@ struct PacketTraits<Pm4DispatchDirect> : Pm4Base {
     v(bool_field("compute_shader_en", 4, 0, "COMPUTE_SHADER_EN"), in.compute_shader_en);
     v(bool_field("partial_tg_en", 4, 1, "PARTIAL_TG_EN"), in.partial_tg_en);
     v(bool_field("force_start_at_000", 4, 2, "FORCE_START_AT_000"), in.force_start_at_000);
-    v(bool_field("use_thread_dimensions", 4, 5, "USE_THREAD_DIMENSIONS"),
-      in.use_thread_dimensions);
+    v(bool_field("use_thread_dimensions", 4, 5, "USE_THREAD_DIMENSIONS"), in.use_thread_dimensions);
     v(bool_field("order_mode", 4, 6, "ORDER_MODE"), in.order_mode);
     if (g == GfxGen::kGfx9) {
       v.absent("cs_w32_en", in.cs_w32_en, kGfx10Only);
@@ -1074,7 +1136,8 @@ struct PacketTraits<Pm4WriteData> : Pm4Base {
     v.tail(core::hex_field("data", 0, 0, 31, "data dwords"), p.data);
   }
   static constexpr Rule check(const Pm4WriteData& p, GfxGen) {
-    const bool memory = p.dst_sel == WriteDataDstSel::kMemory || p.dst_sel == WriteDataDstSel::kTcL2;
+    const bool memory =
+        p.dst_sel == WriteDataDstSel::kMemory || p.dst_sel == WriteDataDstSel::kTcL2;
     if (memory && (p.dst_addr & 3) != 0) {
       return {"dst_addr", p.dst_addr, "memory destinations must be 4-byte aligned"};
     }
@@ -1145,9 +1208,13 @@ struct SdmaBase {
   static constexpr uint32_t kMinTail = 0;
   static constexpr bool exists(SdmaGen) { return true; }
   template <class P>
-  static constexpr size_t tail_dwords(const P&) { return 0; }
+  static constexpr size_t tail_dwords(const P&) {
+    return 0;
+  }
   template <class P>
-  static constexpr Rule check(const P&, SdmaGen) { return {}; }
+  static constexpr Rule check(const P&, SdmaGen) {
+    return {};
+  }
 };
 
 inline constexpr const char* kSdma5Only = "the field exists on SDMA 5.x+ only";
@@ -1336,7 +1403,8 @@ struct PacketTraits<SdmaGcrReq> : SdmaBase {
   [[gnu::always_inline]] static constexpr void visit(P& p, SdmaGen, V& v) {
     visit_sdma_op(v, SDMA_OP_GCR_REQ, 0);
     v(core::address_field("base_va", 1, 7, 47, "BASE_VA[47:7]"), p.base_va);
-    visit_gcr_cntl(p.gcr_control, v, 2, 16);  // gcr_control[15:0] at dw2[31:16], [18:16] at dw3[2:0]
+    visit_gcr_cntl(p.gcr_control, v, 2,
+                   16);  // gcr_control[15:0] at dw2[31:16], [18:16] at dw3[2:0]
     v(core::address_field("limit_va", 3, 7, 47, "LIMIT_VA[47:7]"), p.limit_va);
     v(core::uint_field("vmid", 4, 24, 27, "VMID").quiet(), p.vmid);
   }
@@ -1353,9 +1421,13 @@ struct AqlBase {
   static constexpr bool exists(NoGen) { return true; }
   static constexpr uint32_t fixed_dwords(NoGen) { return kAqlPacketDwords; }
   template <class P>
-  static constexpr size_t tail_dwords(const P&) { return 0; }
+  static constexpr size_t tail_dwords(const P&) {
+    return 0;
+  }
   template <class P>
-  static constexpr Rule check(const P&, NoGen) { return {}; }
+  static constexpr Rule check(const P&, NoGen) {
+    return {};
+  }
 };
 
 template <class H, class V>
@@ -1383,14 +1455,11 @@ struct PacketTraits<AqlKernelDispatch> : AqlBase {
     v(uint_field("grid_size_x", 3, 0, 31, "work-items"), p.grid_size_x);
     v(uint_field("grid_size_y", 4, 0, 31, "work-items"), p.grid_size_y);
     v(uint_field("grid_size_z", 5, 0, 31, "work-items"), p.grid_size_z);
-    v(uint_field("private_segment_size", 6, 0, 31, "bytes per work-item"),
-      p.private_segment_size);
-    v(uint_field("group_segment_size", 7, 0, 31, "LDS bytes per workgroup"),
-      p.group_segment_size);
+    v(uint_field("private_segment_size", 6, 0, 31, "bytes per work-item"), p.private_segment_size);
+    v(uint_field("group_segment_size", 7, 0, 31, "LDS bytes per workgroup"), p.group_segment_size);
     v(core::address_field("kernel_object", 8, 0, 63, "kernel descriptor VA"), p.kernel_object);
     v(core::address_field("kernarg_address", 10, 0, 63, "kernarg VA"), p.kernarg_address);
-    v(core::address_field("completion_signal", 14, 0, 63, "amd_signal_t VA"),
-      p.completion_signal);
+    v(core::address_field("completion_signal", 14, 0, 63, "amd_signal_t VA"), p.completion_signal);
   }
   static constexpr Rule check(const AqlKernelDispatch& p, NoGen) {
     if (p.dimensions < 1 || p.dimensions > 3) {
@@ -1481,7 +1550,9 @@ struct EncodeVisitor {
   [[gnu::always_inline]] constexpr void operator()(const BitField& f, const M& m) {
     w.set(f, to_u64(m));
   }
-  [[gnu::always_inline]] constexpr void fixed(const BitField& f, uint64_t value) { w.set(f, value); }
+  [[gnu::always_inline]] constexpr void fixed(const BitField& f, uint64_t value) {
+    w.set(f, value);
+  }
   [[gnu::always_inline]] constexpr void flag(const BitField&) {}
   template <class M>
   [[gnu::always_inline]] constexpr void absent(const char* name, const M& m, const char* why) {
@@ -1513,7 +1584,9 @@ struct ReadVisitor {
 struct CountVisitor {
   size_t n = 0;
   template <class M>
-  constexpr void operator()(const BitField&, const M&) { ++n; }
+  constexpr void operator()(const BitField&, const M&) {
+    ++n;
+  }
   constexpr void fixed(const BitField&, uint64_t) { ++n; }
   constexpr void flag(const BitField&) { ++n; }
   template <class M>
@@ -1528,7 +1601,9 @@ struct CollectVisitor {
   BitField tail_field{};
   bool has_tail = false;
   template <class M>
-  constexpr void operator()(const BitField& f, const M&) { fields[n++] = f; }
+  constexpr void operator()(const BitField& f, const M&) {
+    fields[n++] = f;
+  }
   constexpr void fixed(const BitField& f, uint64_t) { fields[n++] = f; }
   constexpr void flag(const BitField& f) { fields[n++] = f; }
   template <class M>
@@ -1580,9 +1655,9 @@ struct LayoutOf {
     T::visit(p, G, c);
     return c;
   }();
-  static constexpr core::PacketLayout kLayout{T::kName, kCollected.fields, T::fixed_dwords(G),
-                                              kCollected.has_tail ? &kCollected.tail_field
-                                                                  : nullptr};
+  static constexpr core::PacketLayout kLayout{
+      T::kName, kCollected.fields, T::fixed_dwords(G),
+      kCollected.has_tail ? &kCollected.tail_field : nullptr};
 };
 
 // The visit machinery is always inlined (GCC and clang), so every field row folds into constant
@@ -1633,9 +1708,9 @@ constexpr uint32_t packet_dwords(const P& p, typename detail::PacketTraits<P>::G
 // dwords written; on failure (no space, a value that does not fit, a member that must be zero on
 // this generation, a broken rule) writes nothing and says why. Allocation-free, constexpr.
 template <class P>
-  requires(detail::PacketTraits<P>::kEngine != Engine::kAql)
-[[gnu::always_inline]] constexpr core::EncodeResult encode(std::span<uint32_t> out, const P& p,
-                                    typename detail::PacketTraits<P>::Gen gen) {
+requires(detail::PacketTraits<P>::kEngine != Engine::kAql)
+    [[gnu::always_inline]] constexpr core::EncodeResult
+    encode(std::span<uint32_t> out, const P& p, typename detail::PacketTraits<P>::Gen gen) {
   return detail::encode_packet(out, p, gen);
 }
 
@@ -1644,8 +1719,8 @@ using AqlPacket = std::array<uint32_t, kAqlPacketDwords>;
 
 // Builds all 16 dwords of an AQL packet (header in dword 0) into `pkt`.
 template <class P>
-  requires(detail::PacketTraits<P>::kEngine == Engine::kAql)
-[[gnu::always_inline]] constexpr core::EncodeResult build_aql(AqlPacket& pkt, const P& p) {
+requires(detail::PacketTraits<P>::kEngine == Engine::kAql)
+    [[gnu::always_inline]] constexpr core::EncodeResult build_aql(AqlPacket& pkt, const P& p) {
   return detail::encode_packet(std::span<uint32_t>(pkt), p, NoGen::kAny);
 }
 
@@ -1660,8 +1735,8 @@ inline void publish_aql(std::span<uint32_t, kAqlPacketDwords> slot, const AqlPac
 
 // build_aql + publish_aql. On failure the slot is not touched.
 template <class P>
-  requires(detail::PacketTraits<P>::kEngine == Engine::kAql)
-core::EncodeResult encode_aql(std::span<uint32_t, kAqlPacketDwords> slot, const P& p) {
+requires(detail::PacketTraits<P>::kEngine == Engine::kAql) core::EncodeResult
+    encode_aql(std::span<uint32_t, kAqlPacketDwords> slot, const P& p) {
   AqlPacket pkt{};
   core::EncodeResult r = build_aql(pkt, p);
   if (r) publish_aql(slot, pkt);
@@ -1773,8 +1848,8 @@ struct DecodedPacket {
 // table, broken field rule, packet absent on this generation. No allocation on success.
 core::Result<DecodedPacket> decode_pm4(std::span<const uint32_t> buf, uint32_t offset, GfxGen gen,
                                        uint32_t base = 0);
-core::Result<DecodedPacket> decode_sdma(std::span<const uint32_t> buf, uint32_t offset,
-                                        SdmaGen gen, uint32_t base = 0);
+core::Result<DecodedPacket> decode_sdma(std::span<const uint32_t> buf, uint32_t offset, SdmaGen gen,
+                                        uint32_t base = 0);
 // AQL: `offset` in dwords (16 per packet). An INVALID slot decodes as PacketId::kAqlInvalid (its
 // other dwords are not checked: a slot not yet published).
 core::Result<DecodedPacket> decode_aql(std::span<const uint32_t> buf, uint32_t offset,
@@ -1785,7 +1860,8 @@ core::Result<DecodedPacket> decode(std::span<const uint32_t> buf, uint32_t offse
 // Every packet of `buf`, one line each: "0x0010: PM4 RELEASE_MEM{...}\n" (dword offset + base,
 // 4 hex digits at least). Runs of zero-dword SDMA NOPs print once as "NOP{} x12". The first
 // malformed packet ends the walk with "0x0010: error: <Error::message()>\n".
-std::string disassemble(std::span<const uint32_t> buf, const PacketFormat& format, uint32_t base = 0);
+std::string disassemble(std::span<const uint32_t> buf, const PacketFormat& format,
+                        uint32_t base = 0);
 
 // The static description of a packet on a generation (fields, fixed size, tail).
 const core::PacketLayout& packet_layout(PacketId id, GfxGen gfx = GfxGen::kGfx11,

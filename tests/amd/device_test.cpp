@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -458,6 +459,78 @@ TEST_F(SimAmdFaults, MissingDeviceNodesSayWhatIsMissing) {
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().err(), ENOENT);
   EXPECT_NE(d.error().message().find("/dev/kfd"), std::string::npos);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Allocation counter for the hot-path test (tests/amd/alloc_counter.cpp; counts while armed).
+extern thread_local bool g_count_allocs;
+extern std::atomic<uint64_t> g_allocs;
+
+namespace {
+
+TEST(AmdHotPath, EnqueueAndSubmitAllocateNothing) {
+  auto dev = rawgpu::open("sim-amd:0").value();
+  auto code = kernels_for(*dev);
+  auto fill = dev->load(code, "fill_u32").value();
+  auto buf = dev->alloc(4096, MemoryKind::kDevice).value();
+  auto sig = dev->create_signal(0).value();
+  for (const char* format : {"pm4", "aql"}) {
+    auto q = dev->create_compute_queue({.format = format}).value();
+    auto xq = dev->create_copy_queue().value();
+    KernelArgs args;
+    args.ptr(*buf).u32(1).u32(16);
+    // Warm up (first use builds the dispatch template).
+    ASSERT_TRUE(q->exec(*fill, args, {1}, {16}).ok());
+    ASSERT_TRUE(q->submit().ok());
+    g_allocs = 0;
+    g_count_allocs = true;
+    bool ok = true;
+    for (int i = 0; i < 2000; ++i) {
+      ok = ok && q->exec(*fill, args, {1}, {16}).ok();
+      if (i % 100 == 99) ok = ok && q->barrier().ok() && q->timestamp(*sig).ok() && q->submit().ok();
+      if (i % 500 == 0) ok = ok && xq->copy(*buf, 0, *buf, 2048, 1024).ok() && xq->submit().ok();
+    }
+    ok = ok && q->signal(*sig, 1 + (format[0] == 'a')).ok() && q->submit().ok();
+    g_count_allocs = false;
+    EXPECT_TRUE(ok);
+    EXPECT_EQ(g_allocs.load(), 0u) << format << ": the hot path allocated";
+    ASSERT_TRUE(sig->wait(1 + (format[0] == 'a'), 20s).ok());
+  }
+}
+
+// The bring-up talks to KFD in the order of the fact sheet (§0) and maps what it must.
+TEST(AmdBringUp, FollowsTheKfdSequence) {
+  auto machine = std::move(sim::amd::Machine::create({.profiles = {"gfx1100"}})).value();
+  core::RecordSys rec(machine->sys());
+  kfd::OpenOptions o;
+  o.name = *core::parse_device_name("sim-amd:0");
+  o.simulated = true;
+  auto dev = kfd::open_device(rec, o);
+  ASSERT_TRUE(dev.ok()) << dev.error().message();
+  std::vector<unsigned long> order;
+  bool mmio_mapped = false, mmio_alloc = false;
+  for (const core::SysCall& c : rec.calls()) {
+    if (c.op == core::SysOp::kIoctl) {
+      order.push_back(c.request);
+      if (c.request == AMDKFD_IOC_ALLOC_MEMORY_OF_GPU && c.arg_in.size() == 40) {
+        uint32_t flags;
+        std::memcpy(&flags, c.arg_in.data() + 36, 4);
+        mmio_alloc = mmio_alloc || (flags & KFD_IOC_ALLOC_MEM_FLAGS_MMIO_REMAP);
+      }
+    }
+    if (c.op == core::SysOp::kMmap && c.result >= 0 && (static_cast<uint64_t>(c.result) >> 62) == 0 &&
+        c.len == 4096 && c.fd >= 0)
+      mmio_mapped = true;
+  }
+  auto pos = [&](unsigned long r) { return std::find(order.begin(), order.end(), r) - order.begin(); };
+  EXPECT_LT(pos(AMDKFD_IOC_GET_VERSION), pos(AMDKFD_IOC_ACQUIRE_VM));
+  EXPECT_LT(pos(AMDKFD_IOC_ACQUIRE_VM), pos(AMDKFD_IOC_ALLOC_MEMORY_OF_GPU));
+  EXPECT_LT(pos(AMDKFD_IOC_ALLOC_MEMORY_OF_GPU), pos(AMDKFD_IOC_CREATE_EVENT));
+  EXPECT_LT(pos(AMDKFD_IOC_CREATE_EVENT), static_cast<long>(order.size()));
+  EXPECT_TRUE(mmio_alloc);
+  EXPECT_TRUE(mmio_mapped);
 }
 
 }  // namespace

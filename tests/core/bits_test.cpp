@@ -191,15 +191,17 @@ TEST(Bits, FormatsLongAndSummaryTails) {
             "values=[0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, ... (+2)]}");
   static constexpr BitField kPayload = hex_field("payload", 0, 0, 31, "skipped").summary();
   static constexpr PacketLayout kNop{"NOP", kFields, 4, &kPayload};
-  EXPECT_EQ(format_packet(kNop, p), "NOP{color=RED, count=1, delta=0, addr=0x0, payload=<10 dwords>}");
-  EXPECT_EQ(format_packet(kNop, std::span(p).first(4)), "NOP{color=RED, count=1, delta=0, addr=0x0}");
+  EXPECT_EQ(format_packet(kNop, p),
+            "NOP{color=RED, count=1, delta=0, addr=0x0, payload=<10 dwords>}");
+  EXPECT_EQ(format_packet(kNop, std::span(p).first(4)),
+            "NOP{color=RED, count=1, delta=0, addr=0x0}");
 }
 
 TEST(Bits, FieldWriterRecordsTheFirstFailure) {
   std::array<uint32_t, 4> p{};
   FieldWriter w(p, "TEST", "PKT");
   w.set(kOp, 1);
-  w.set(kColor, 9);  // does not fit 3 bits
+  w.set(kColor, 9);   // does not fit 3 bits
   w.set(kOp, 0x1FF);  // second failure: ignored
   EncodeResult r = w.result(4);
   EXPECT_FALSE(r.ok());
@@ -207,8 +209,9 @@ TEST(Bits, FieldWriterRecordsTheFirstFailure) {
   EXPECT_EQ(r.fail, EncodeFail::kDoesNotFit);
   EXPECT_STREQ(r.field.name, "color");
   EXPECT_EQ(r.value, 9u);
-  EXPECT_EQ(to_error(r).message(),
-            "encode TEST PKT: invalid input: value 0x9 does not fit field color (dword 0 bits 14:12)");
+  EXPECT_EQ(
+      to_error(r).message(),
+      "encode TEST PKT: invalid input: value 0x9 does not fit field color (dword 0 bits 14:12)");
 }
 
 TEST(Bits, EncodeErrorsNameTheRule) {
@@ -237,7 +240,8 @@ TEST(Bits, EncodeErrorsNameTheRule) {
     FieldWriter w(p, "TEST", "PKT");
     w.absent("zero", 0, "not recorded");
     w.invalid("addr", 0x1004, "64-bit data needs an 8-byte aligned address");
-    EXPECT_EQ(to_error(w.result(4)).hint(), "addr=0x1004: 64-bit data needs an 8-byte aligned address");
+    EXPECT_EQ(to_error(w.result(4)).hint(),
+              "addr=0x1004: 64-bit data needs an 8-byte aligned address");
   }
   EXPECT_EQ(to_error(rawgpu::core::encode_no_space("TEST", "PKT", 8, 3)).message(),
             "encode TEST PKT: invalid input: needs 8 dwords, the destination has 3");

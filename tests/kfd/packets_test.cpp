@@ -114,9 +114,9 @@ Error decode_error(std::span<const uint32_t> buf, uint32_t offset, const PacketF
 // Generations
 
 TEST(KfdPackets, GenerationsFromTargetVersion) {
-  EXPECT_EQ(*gfx_gen_of(90010), GfxGen::kGfx9);   // gfx90a
-  EXPECT_EQ(*gfx_gen_of(90402), GfxGen::kGfx9);   // gfx942
-  EXPECT_EQ(*gfx_gen_of(90500), GfxGen::kGfx9);   // gfx950
+  EXPECT_EQ(*gfx_gen_of(90010), GfxGen::kGfx9);  // gfx90a
+  EXPECT_EQ(*gfx_gen_of(90402), GfxGen::kGfx9);  // gfx942
+  EXPECT_EQ(*gfx_gen_of(90500), GfxGen::kGfx9);  // gfx950
   EXPECT_EQ(*gfx_gen_of(100300), GfxGen::kGfx10);
   EXPECT_EQ(*gfx_gen_of(110501), GfxGen::kGfx11);
   EXPECT_EQ(*gfx_gen_of(120001), GfxGen::kGfx12);
@@ -186,15 +186,19 @@ TEST(KfdPackets, SetShRegHeaderCountsValues) {
 TEST(KfdPackets, ReleaseMemSignalAsTinygradWritesIt) {
   // gfx10+: EVENT_TYPE 0x14 | EVENT_INDEX 5 << 8 | GLM_WB 12 | GLM_INV 13 | GLV_INV 14 |
   // GL1_INV 15 | GL2_INV 20 | GL2_WB 21 | SEQ 22 = 0x0070F514; DATA_SEL 1 << 29.
-  const Pm4ReleaseMem signal11{
-      .gcr = {.glm_wb = true, .glm_inv = true, .glv_inv = true, .gl1_inv = true,
-              .gl2_inv = true, .gl2_wb = true, .seq = true},
-      .data_sel = DataSel::kSend32BitLow,
-      .addr = 0x7F12'3456'7890,
-      .data = 42};
-  EXPECT_EQ(enc(signal11, GfxGen::kGfx11),
-            (std::vector<uint32_t>{0xC0064900, 0x0070F514, 0x20000000, 0x34567890, 0x7F12, 42, 0,
-                                   0}));
+  const Pm4ReleaseMem signal11{.gcr = {.glm_wb = true,
+                                       .glm_inv = true,
+                                       .glv_inv = true,
+                                       .gl1_inv = true,
+                                       .gl2_inv = true,
+                                       .gl2_wb = true,
+                                       .seq = true},
+                               .data_sel = DataSel::kSend32BitLow,
+                               .addr = 0x7F12'3456'7890,
+                               .data = 42};
+  EXPECT_EQ(
+      enc(signal11, GfxGen::kGfx11),
+      (std::vector<uint32_t>{0xC0064900, 0x0070F514, 0x20000000, 0x34567890, 0x7F12, 42, 0, 0}));
   // gfx9: EOP_TC_WB 15 | EOP_TC_NC 19.
   const Pm4ReleaseMem signal9{.gfx9_cache = {.tc_wb = true, .tc_nc = true},
                               .data_sel = DataSel::kSend32BitLow,
@@ -232,8 +236,14 @@ TEST(KfdPackets, WaitRegMemMemoryAndHdpFlushForms) {
 TEST(KfdPackets, AcquireMemFormsPerGeneration) {
   // gfx10+: GCR_CNTL GLI_INV 1 | GLM_WB 4 | GLM_INV 5 | GLK_WB 6 | GLK_INV 7 | GLV_INV 8 |
   // GL1_INV 9 | GL2_INV 14 | GL2_WB 15 = 0xC3F1 (tinygrad's full barrier).
-  const GcrCntl all{.gli_inv = 1, .glm_wb = true, .glm_inv = true, .glk_wb = true,
-                    .glk_inv = true, .glv_inv = true, .gl1_inv = true, .gl2_inv = true,
+  const GcrCntl all{.gli_inv = 1,
+                    .glm_wb = true,
+                    .glm_inv = true,
+                    .glk_wb = true,
+                    .glk_inv = true,
+                    .glv_inv = true,
+                    .gl1_inv = true,
+                    .gl2_inv = true,
                     .gl2_wb = true};
   EXPECT_EQ(enc(Pm4AcquireMem{.gcr_cntl = all}, GfxGen::kGfx11),
             (std::vector<uint32_t>{0xC0065800, 0, 0xFFFFFFFF, 0xFFFFFFFF, 0, 0, 0, 0xC3F1}));
@@ -244,18 +254,21 @@ TEST(KfdPackets, AcquireMemFormsPerGeneration) {
   // gfx9: CP_COHER_CNTL SH_ICACHE 29 | SH_KCACHE 27 | TC 23 | TCL1 22 | TC_WB 18 = 0x28C40000,
   // poll 0x0A, one dword shorter.
   EXPECT_EQ(enc(Pm4AcquireMem{.poll_interval = 0x0A,
-                              .coher_cntl = {.tc_wb = true, .tcl1 = true, .tc = true,
-                                             .sh_kcache = true, .sh_icache = true}},
+                              .coher_cntl = {.tc_wb = true,
+                                             .tcl1 = true,
+                                             .tc = true,
+                                             .sh_kcache = true,
+                                             .sh_icache = true}},
                 GfxGen::kGfx9),
             (std::vector<uint32_t>{0xC0055800, 0x28C40000, 0xFFFFFFFF, 0xFFFFFFFF, 0, 0, 0x0A}));
 }
 
 TEST(KfdPackets, DispatchEventIbAndPredExec) {
   // DISPATCH_INITIATOR: COMPUTE_SHADER_EN 0 | FORCE_START_AT_000 2 | CS_W32_EN 15.
-  EXPECT_EQ(enc(Pm4DispatchDirect{.dim_x = 4, .dim_y = 2, .dim_z = 1,
-                                  .initiator = {.cs_w32_en = true}},
-                GfxGen::kGfx11),
-            (std::vector<uint32_t>{0xC0031500, 4, 2, 1, 0x8005}));
+  EXPECT_EQ(
+      enc(Pm4DispatchDirect{.dim_x = 4, .dim_y = 2, .dim_z = 1, .initiator = {.cs_w32_en = true}},
+          GfxGen::kGfx11),
+      (std::vector<uint32_t>{0xC0031500, 4, 2, 1, 0x8005}));
   EXPECT_EQ(enc(Pm4DispatchDirect{.dim_x = 8}, GfxGen::kGfx9),
             (std::vector<uint32_t>{0xC0031500, 8, 1, 1, 0x5}));
   // EVENT_WRITE CS_PARTIAL_FLUSH (7) | EVENT_INDEX 4 << 8.
@@ -269,17 +282,20 @@ TEST(KfdPackets, DispatchEventIbAndPredExec) {
   const uint32_t payload[3] = {0, 0, 0};
   EXPECT_EQ(enc(Pm4Nop{.payload = payload}, GfxGen::kGfx11)[0], 0xC0021000u);
   const uint32_t data[2] = {5, 6};
-  EXPECT_EQ(enc(Pm4WriteData{.wr_confirm = true, .dst_addr = 0x3000, .data = data},
-                GfxGen::kGfx11),
+  EXPECT_EQ(enc(Pm4WriteData{.wr_confirm = true, .dst_addr = 0x3000, .data = data}, GfxGen::kGfx11),
             (std::vector<uint32_t>{0xC0043700, 0x00100500, 0x3000, 0, 5, 6}));
 }
 
 TEST(KfdPackets, AqlDispatchAndVendorPackets) {
   // header 0x1500 | KERNEL_DISPATCH (barrier, system acquire, system release), setup dims 3.
-  AqlPacket d = enc_aql(AqlKernelDispatch{.workgroup_size_x = 64, .workgroup_size_y = 2,
-                                          .workgroup_size_z = 1, .grid_size_x = 4096,
-                                          .grid_size_y = 2, .grid_size_z = 1,
-                                          .private_segment_size = 16, .group_segment_size = 512,
+  AqlPacket d = enc_aql(AqlKernelDispatch{.workgroup_size_x = 64,
+                                          .workgroup_size_y = 2,
+                                          .workgroup_size_z = 1,
+                                          .grid_size_x = 4096,
+                                          .grid_size_y = 2,
+                                          .grid_size_z = 1,
+                                          .private_segment_size = 16,
+                                          .group_segment_size = 512,
                                           .kernel_object = 0x7F00'0000'1000,
                                           .kernarg_address = 0x7F00'0000'2000,
                                           .completion_signal = 0x7F00'0000'3000});
@@ -291,8 +307,8 @@ TEST(KfdPackets, AqlDispatchAndVendorPackets) {
   EXPECT_EQ(b[10], 0x500u);
   // tinygrad's PM4-on-AQL packet: VENDOR (0) | AmdFormat 1 << 16, INDIRECT_BUFFER, 10.
   AqlPacket ib = enc_aql(AqlPm4Ib{.ib_base = 0x1'2345'6788, .ib_size = 20});
-  EXPECT_EQ(ib, (AqlPacket{0x00011500, 0xC0023F00, 0x23456788, 0x1, 0x00800014, 10, 0, 0, 0, 0,
-                           0, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(ib, (AqlPacket{0x00011500, 0xC0023F00, 0x23456788, 0x1, 0x00800014, 10, 0, 0, 0, 0, 0,
+                           0, 0, 0, 0, 0}));
   AqlPacket bv = enc_aql(AqlBarrierValue{.header = {.barrier = false,
                                                     .acquire_fence_scope = FenceScope::kAgent,
                                                     .release_fence_scope = FenceScope::kNone},
@@ -306,9 +322,9 @@ TEST(KfdPackets, AqlDispatchAndVendorPackets) {
 
 TEST(KfdPackets, SdmaPacketsAsTinygradWritesThem) {
   // COPY_LINEAR: op 1, COUNT = bytes - 1, PARAMETER 0, src, dst.
-  EXPECT_EQ(enc(SdmaCopyLinear{.src = 0x1'0000'2000, .dst = 0x3000, .bytes = 4096},
-                SdmaGen::kSdma6),
-            (std::vector<uint32_t>{0x1, 4095, 0, 0x2000, 0x1, 0x3000, 0}));
+  EXPECT_EQ(
+      enc(SdmaCopyLinear{.src = 0x1'0000'2000, .dst = 0x3000, .bytes = 4096}, SdmaGen::kSdma6),
+      (std::vector<uint32_t>{0x1, 4095, 0, 0x2000, 0x1, 0x3000, 0}));
   // FENCE with MTYPE 3 (UC) on gfx10+; nothing on gfx9.
   EXPECT_EQ(enc(SdmaFence{.addr = 0x4000, .data = 7, .mtype = 3}, SdmaGen::kSdma5),
             (std::vector<uint32_t>{0x00030005, 0x4000, 0, 7}));
@@ -359,17 +375,19 @@ TEST(KfdPackets, Pm4RoundTripsOnEveryGeneration) {
                  EXPECT_EQ(b.reg, 0xC3FFu);
                  EXPECT_TRUE(same(b.values, std::span(values, 1)));
                });
-    round_trip_eq(Pm4DispatchDirect{.dim_x = 0xFFFFFFFF, .dim_y = 3, .dim_z = 2,
+    round_trip_eq(Pm4DispatchDirect{.dim_x = 0xFFFFFFFF,
+                                    .dim_y = 3,
+                                    .dim_z = 2,
                                     .initiator = {.partial_tg_en = true,
                                                   .use_thread_dimensions = true,
                                                   .order_mode = true,
                                                   .cs_w32_en = !gfx9}},
                   g, pm4(g));
-    Pm4AcquireMem acq{.coher_size = 0x1'2345'6789, .coher_base = 0x7F00'0000'0000,
-                      .poll_interval = 0xFFFF};
+    Pm4AcquireMem acq{
+        .coher_size = 0x1'2345'6789, .coher_base = 0x7F00'0000'0000, .poll_interval = 0xFFFF};
     if (gfx9) {
-      acq.coher_cntl = {true, true, true, true, true, true, true, true, true, true, true, true,
-                        true};
+      acq.coher_cntl = {true, true, true, true, true, true, true,
+                        true, true, true, true, true, true};
     } else {
       acq.gcr_cntl = {3, 2, true, true, true, true, true, true, true, 3, true, true, true, 2, true};
     }
@@ -405,9 +423,13 @@ TEST(KfdPackets, Pm4RoundTripsOnEveryGeneration) {
                                    .mask = 3,
                                    .poll_interval = 0},
                   g, pm4(g));
-    round_trip(Pm4WriteData{.dst_sel = WriteDataDstSel::kTcL2, .wr_one_addr = true,
-                            .resume_vf = true, .wr_confirm = true, .cache_policy = 3,
-                            .dst_addr = 0xFFFF'0000'0004, .data = values},
+    round_trip(Pm4WriteData{.dst_sel = WriteDataDstSel::kTcL2,
+                            .wr_one_addr = true,
+                            .resume_vf = true,
+                            .wr_confirm = true,
+                            .cache_policy = 3,
+                            .dst_addr = 0xFFFF'0000'0004,
+                            .data = values},
                g, pm4(g), [&](const Pm4WriteData& b) {
                  EXPECT_EQ(b.dst_sel, WriteDataDstSel::kTcL2);
                  EXPECT_TRUE(b.wr_one_addr && b.resume_vf && b.wr_confirm);
@@ -417,9 +439,13 @@ TEST(KfdPackets, Pm4RoundTripsOnEveryGeneration) {
                });
     round_trip_eq(Pm4EventWrite{.event_type = static_cast<EventType>(0x3F), .event_index = 15}, g,
                   pm4(g));
-    round_trip_eq(Pm4IndirectBuffer{.ib_base = 0xFFFF'FFFF'FFFF'FFFC, .ib_size = 0xFFFFF,
-                                    .chain = true, .pre_enb = true, .valid = false,
-                                    .cache_policy = 3, .pre_resume = true},
+    round_trip_eq(Pm4IndirectBuffer{.ib_base = 0xFFFF'FFFF'FFFF'FFFC,
+                                    .ib_size = 0xFFFFF,
+                                    .chain = true,
+                                    .pre_enb = true,
+                                    .valid = false,
+                                    .cache_policy = 3,
+                                    .pre_resume = true},
                   g, pm4(g));
     round_trip_eq(Pm4PredExec{.exec_count = 0x3FFF, .device_select = 0xFF}, g, pm4(g));
   }
@@ -460,15 +486,21 @@ TEST(KfdPackets, SdmaRoundTripsOnEveryGeneration) {
     if (v6) fence.llc_policy = fence.cpv = true;
     round_trip_eq(fence, g, sdma(g));
     round_trip_eq(SdmaTrap{.int_context = 0x0FFFFFFF}, g, sdma(g));
-    round_trip_eq(SdmaPollRegmem{.func = CompareFunc::kGreater, .addr = 0x8'0000'0010,
-                                 .reference = 1, .mask = 2, .interval = 0xFFFF, .retry_count = 0},
+    round_trip_eq(SdmaPollRegmem{.func = CompareFunc::kGreater,
+                                 .addr = 0x8'0000'0010,
+                                 .reference = 1,
+                                 .mask = 2,
+                                 .interval = 0xFFFF,
+                                 .retry_count = 0},
                   g, sdma(g));
     // HDP-flush variant: register poll, the address dwords are kept raw.
-    round_trip_eq(SdmaPollRegmem{.func = CompareFunc::kEqual, .mem_poll = false,
-                                 .hdp_flush = true, .addr = 0x0000'3898'0000'389B},
+    round_trip_eq(SdmaPollRegmem{.func = CompareFunc::kEqual,
+                                 .mem_poll = false,
+                                 .hdp_flush = true,
+                                 .addr = 0x0000'3898'0000'389B},
                   g, sdma(g));
-    round_trip_eq(SdmaTimestamp{.sub_op = SdmaTimestampOp::kGet, .addr = 0xFFFF'FFFF'FFFF'FFF8},
-                  g, sdma(g));
+    round_trip_eq(SdmaTimestamp{.sub_op = SdmaTimestampOp::kGet, .addr = 0xFFFF'FFFF'FFFF'FFF8}, g,
+                  sdma(g));
     round_trip_eq(SdmaTimestamp{.addr = 0x10}, g, sdma(g));
     if (v5) {
       round_trip_eq(SdmaGcrReq{.base_va = 0xFFFF'FFFF'FF80,
@@ -497,20 +529,23 @@ TEST(KfdPackets, AqlRoundTrips) {
                                    .kernel_object = 0xFFFF'FFFF'FFFF'FFC0,
                                    .kernarg_address = 0x10,
                                    .completion_signal = 0x7F00'0000'0040});
-  aql_round_trip(AqlBarrierAnd{.dep_signal = {1, 2, 3, 4, 0xFFFF'FFFF'FFFF'FFFF},
-                               .completion_signal = 9});
+  aql_round_trip(
+      AqlBarrierAnd{.dep_signal = {1, 2, 3, 4, 0xFFFF'FFFF'FFFF'FFFF}, .completion_signal = 9});
   aql_round_trip(AqlBarrierOr{.header = {.acquire_fence_scope = FenceScope::kNone},
                               .dep_signal = {0, 0, 7, 0, 0}});
-  aql_round_trip(AqlPm4Ib{.ib_base = 0xFFFF'FFFF'FFFF'FFFC, .ib_size = 0xFFFFF,
-                          .completion_signal = 64});
-  aql_round_trip(AqlBarrierValue{.signal = 0x40, .value = 0xFFFF'FFFF'FFFF'FFFF, .mask = 0,
-                                 .cond = BarrierValueCond::kNotEqual, .completion_signal = 3});
+  aql_round_trip(
+      AqlPm4Ib{.ib_base = 0xFFFF'FFFF'FFFF'FFFC, .ib_size = 0xFFFFF, .completion_signal = 64});
+  aql_round_trip(AqlBarrierValue{.signal = 0x40,
+                                 .value = 0xFFFF'FFFF'FFFF'FFFF,
+                                 .mask = 0,
+                                 .cond = BarrierValueCond::kNotEqual,
+                                 .completion_signal = 3});
 }
 
 TEST(KfdPackets, DecoderPrintsTheStructMemberNames) {
-  std::vector<uint32_t> buf = enc(
-      Pm4ReleaseMem{.int_sel = IntSel::kSendInterruptOnly, .addr = 0x40, .int_ctxid = 5},
-      GfxGen::kGfx11);
+  std::vector<uint32_t> buf =
+      enc(Pm4ReleaseMem{.int_sel = IntSel::kSendInterruptOnly, .addr = 0x40, .int_ctxid = 5},
+          GfxGen::kGfx11);
   Result<DecodedPacket> d = decode_pm4(buf, 0, GfxGen::kGfx11);
   ASSERT_TRUE(d.ok()) << d.error().message();
   EXPECT_STREQ(d->name(), "RELEASE_MEM");
@@ -535,7 +570,8 @@ TEST(KfdPackets, DecoderAcceptsShaderTypeAndPredicateBits) {
   const std::vector<uint32_t> buf{0xC0004603, 0x407};  // EVENT_WRITE | SHADER_TYPE | PREDICATE
   Result<DecodedPacket> d = decode_pm4(buf, 0, GfxGen::kGfx9);
   ASSERT_TRUE(d.ok()) << d.error().message();
-  EXPECT_EQ(d->text(), "EVENT_WRITE{predicate=1, shader_type=1, event_type=CS_PARTIAL_FLUSH, event_index=4}");
+  EXPECT_EQ(d->text(),
+            "EVENT_WRITE{predicate=1, shader_type=1, event_type=CS_PARTIAL_FLUSH, event_index=4}");
   EXPECT_EQ(d->as<Pm4EventWrite>()->event_type, EventType::CS_PARTIAL_FLUSH);
 }
 
@@ -631,14 +667,17 @@ TEST(KfdPackets, SdmaCopiesAreSplitAndOversizedPacketsRefused) {
   // GCR_REQ and version-gated header bits.
   r = encode(ring, SdmaGcrReq{}, SdmaGen::kSdma4);
   EXPECT_EQ(r.fail, EncodeFail::kNotInGeneration);
-  EXPECT_EQ(encode(ring, SdmaFence{.mtype = 3}, SdmaGen::kSdma4).fail, EncodeFail::kNotInGeneration);
-  EXPECT_EQ(encode(ring, SdmaFence{.cpv = true}, SdmaGen::kSdma5).fail, EncodeFail::kNotInGeneration);
+  EXPECT_EQ(encode(ring, SdmaFence{.mtype = 3}, SdmaGen::kSdma4).fail,
+            EncodeFail::kNotInGeneration);
+  EXPECT_EQ(encode(ring, SdmaFence{.cpv = true}, SdmaGen::kSdma5).fail,
+            EncodeFail::kNotInGeneration);
   EXPECT_EQ(encode(ring, SdmaCopyLinear{.bytes = 1, .backwards = true}, SdmaGen::kSdma4).fail,
             EncodeFail::kNotInGeneration);
   EXPECT_EQ(encode(ring, SdmaFence{.addr = 0x1001}, SdmaGen::kSdma6).fail, EncodeFail::kDoesNotFit);
   EXPECT_EQ(encode(ring, SdmaTimestamp{.addr = 0x1004}, SdmaGen::kSdma6).fail,
             EncodeFail::kDoesNotFit);
-  EXPECT_EQ(encode(ring, SdmaPollRegmem{.addr = 0x1002}, SdmaGen::kSdma6).fail, EncodeFail::kInvalid);
+  EXPECT_EQ(encode(ring, SdmaPollRegmem{.addr = 0x1002}, SdmaGen::kSdma6).fail,
+            EncodeFail::kInvalid);
   EXPECT_EQ(encode(ring, SdmaGcrReq{.base_va = 0x40}, SdmaGen::kSdma6).fail,
             EncodeFail::kDoesNotFit);
 }
@@ -671,7 +710,8 @@ TEST(KfdPackets, Pm4MalformedPacketsAreRejected) {
   std::vector<uint32_t> acq = enc(Pm4AcquireMem{}, GfxGen::kGfx11);
   e = decode_error(acq, 0, pm4(GfxGen::kGfx9));
   EXPECT_EQ(e.op(), "PM4 ACQUIRE_MEM at dword 0");
-  EXPECT_EQ(e.hint(), "count 6 does not match the packet: ACQUIRE_MEM on gfx9 has 7 dwords (count 5)");
+  EXPECT_EQ(e.hint(),
+            "count 6 does not match the packet: ACQUIRE_MEM on gfx9 has 7 dwords (count 5)");
   // Unknown opcode, a described-elsewhere opcode, other packet types.
   const std::vector<uint32_t> unknown{0xC000EE00, 0};
   e = decode_error(unknown, 0, pm4(GfxGen::kGfx11));
@@ -785,7 +825,8 @@ TEST(KfdPackets, AqlMalformedPacketsAreRejected) {
   AqlPacket d = enc_aql(AqlKernelDispatch{});
   Error e = decode_error(std::span(d).first(15), 0, kAql);
   EXPECT_EQ(e.op(), "AQL packet at dword 0");
-  EXPECT_EQ(e.hint(), "truncated: the packet needs 16 dwords, 15 are left in the buffer (15 dwords)");
+  EXPECT_EQ(e.hint(),
+            "truncated: the packet needs 16 dwords, 15 are left in the buffer (15 dwords)");
   AqlPacket t = d;
   t[0] = (t[0] & ~0xFFu) | 7;
   EXPECT_EQ(decode_error(t, 0, kAql).hint(), "unknown packet type 7 (header 0x00031507)");
@@ -838,10 +879,8 @@ TEST(KfdPackets, DisassemblesAPm4DispatchStream) {
   add(Pm4SetShReg{.reg = regCOMPUTE_PGM_LO, .values = pgm});
   add(Pm4DispatchDirect{.dim_x = 16, .initiator = {.cs_w32_en = true}});
   add(Pm4EventWrite{});
-  add(Pm4ReleaseMem{.gcr = {.gl2_wb = true},
-                    .data_sel = DataSel::kSend32BitLow,
-                    .addr = 0x1000,
-                    .data = 1});
+  add(Pm4ReleaseMem{
+      .gcr = {.gl2_wb = true}, .data_sel = DataSel::kSend32BitLow, .addr = 0x1000, .data = 1});
   q.resize(put);
   EXPECT_EQ(disassemble(q, pm4(GfxGen::kGfx11), 0x10),
             "0x0010: PM4 ACQUIRE_MEM{coher_size=0xffffffffffffffff, coher_base=0x0, "
@@ -921,10 +960,16 @@ TEST(KfdPackets, DispatchSequenceEncodesWithoutAllocating) {
     put += r.dwords;
   };
   // tinygrad's exec(): barrier, program, resources, user data, dispatch, flush; then a signal.
-  add(Pm4WaitRegMemReg{.operation = WaitRegMemOperation::kWriteWait, .reg1 = 0xE26,
-                       .reg2 = 0xE27, .reference = 0xFFFFFFFF});
-  add(Pm4AcquireMem{.gcr_cntl = {.glm_wb = true, .glm_inv = true, .glk_wb = true, .glk_inv = true,
-                                 .glv_inv = true, .gl1_inv = true}});
+  add(Pm4WaitRegMemReg{.operation = WaitRegMemOperation::kWriteWait,
+                       .reg1 = 0xE26,
+                       .reg2 = 0xE27,
+                       .reference = 0xFFFFFFFF});
+  add(Pm4AcquireMem{.gcr_cntl = {.glm_wb = true,
+                                 .glm_inv = true,
+                                 .glk_wb = true,
+                                 .glk_inv = true,
+                                 .glv_inv = true,
+                                 .gl1_inv = true}});
   add(Pm4SetShReg{.reg = regCOMPUTE_PGM_LO, .values = pgm});
   add(Pm4SetShReg{.reg = regCOMPUTE_PGM_RSRC1, .values = rsrc});
   add(Pm4SetShReg{.reg = regCOMPUTE_TMPRING_SIZE, .values = tmpring});
@@ -933,14 +978,21 @@ TEST(KfdPackets, DispatchSequenceEncodesWithoutAllocating) {
   add(Pm4SetShReg{.reg = regCOMPUTE_START_X, .values = start_and_block});
   add(Pm4DispatchDirect{.dim_x = 64, .initiator = {.cs_w32_en = true}});
   add(Pm4EventWrite{});
-  add(Pm4ReleaseMem{.gcr = {.glm_wb = true, .glm_inv = true, .glv_inv = true, .gl1_inv = true,
-                            .gl2_inv = true, .gl2_wb = true, .seq = true},
-                    .data_sel = DataSel::kSend32BitLow, .addr = 0x1000, .data = 1});
+  add(Pm4ReleaseMem{.gcr = {.glm_wb = true,
+                            .glm_inv = true,
+                            .glv_inv = true,
+                            .gl1_inv = true,
+                            .gl2_inv = true,
+                            .gl2_wb = true,
+                            .seq = true},
+                    .data_sel = DataSel::kSend32BitLow,
+                    .addr = 0x1000,
+                    .data = 1});
   add(Pm4WaitRegMem{.addr = 0x1000, .reference = 1});
   const EncodeResult copy = encode_sdma_copy(sdma_ring, 0x1000, 0x2000, 1 << 20, SdmaGen::kSdma6);
-  const EncodeResult fence = encode(std::span(sdma_ring).subspan(copy.dwords),
-                                    SdmaFence{.addr = 0x1000, .data = 2, .mtype = 3},
-                                    SdmaGen::kSdma6);
+  const EncodeResult fence =
+      encode(std::span(sdma_ring).subspan(copy.dwords),
+             SdmaFence{.addr = 0x1000, .data = 2, .mtype = 3}, SdmaGen::kSdma6);
   const EncodeResult aql = encode_aql(std::span(aql_ring).first<16>(),
                                       AqlKernelDispatch{.grid_size_x = 64, .kernel_object = 0x40});
   // Decoding a valid packet allocates nothing either (the simulator's command processor).

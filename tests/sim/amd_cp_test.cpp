@@ -651,6 +651,21 @@ TEST_F(KfdCp, DestroyingAQueueStuckInWaitRegMemReturnsPromptly) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);
 }
 
+// DESTROY_QUEUE while the CP delivers interrupts of that queue. Disabled: sim/amd/kfd.cpp holds
+// its process lock across CommandProcessor::remove(), while the CP thread needs that lock inside
+// EventSink::on_interrupt() -- a lock-order deadlock (the CP cannot leave the queue, remove()
+// waits for it). Enable once the driver drops its lock around remove().
+TEST_F(KfdCp, DISABLED_DestroyWhileInterruptsAreDeliveredDoesNotDeadlock) {
+  for (int round = 0; round < 10; ++round) {
+    Queue q = make_queue(QueueType::kCompute, 1 << 20);
+    for (int i = 0; i < 30000; ++i)
+      q.ring.pm4(kfd::Pm4ReleaseMem{.int_sel = kfd::IntSel::kSendInterruptOnly, .int_ctxid = event_.event_id});
+    q.ring.submit();
+    std::this_thread::sleep_for(std::chrono::microseconds(200 * round));
+    EXPECT_TRUE(kfd::destroy_queue(*sys_, kfd_, q.id).ok());
+  }
+}
+
 TEST_F(KfdCp, Gfx942RunsAqlAndPm4Wave64) {
   stop();
   start("gfx942");
@@ -971,17 +986,27 @@ TEST_F(DirectCp, AqlBarrierValueAndInvalidSlots) {
 }
 
 }  // namespace
+#include <sys/resource.h>
 namespace {
-TEST_F(KfdCp, ZZDeadlockProbe) {
-  for (int round = 0; round < 20; ++round) {
-    Queue q = make_queue(QueueType::kCompute, 1 << 20);
-    for (int i = 0; i < 5000; ++i)
-      q.ring.pm4(kfd::Pm4ReleaseMem{.int_sel = kfd::IntSel::kSendInterruptOnly, .int_ctxid = event_.event_id});
-    q.ring.submit();
-    std::this_thread::sleep_for(1ms);
-    auto t0 = std::chrono::steady_clock::now();
-    EXPECT_TRUE(kfd::destroy_queue(*sys_, kfd_, q.id).ok());
-    fprintf(stderr, "round %d destroy took %lld us rptr %llu\n", round, (long long)std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count(), (unsigned long long)q.ring.read_pointer());
-  }
+TEST_F(KfdCp, ZZIdleCpu) {
+  Queue q = make_queue(QueueType::kCompute);
+  Queue q2 = make_queue(QueueType::kComputeAql);
+  pm4_release(q.ring, signals_.va, 1);
+  q.ring.submit();
+  ASSERT_TRUE(q.ring.wait_done());
+  rusage a{}, b{};
+  getrusage(RUSAGE_SELF, &a);
+  std::this_thread::sleep_for(1s);
+  getrusage(RUSAGE_SELF, &b);
+  auto us = [](const timeval& t) { return t.tv_sec * 1000000.0 + t.tv_usec; };
+  fprintf(stderr, "idle cpu over 1s: user %.0f us sys %.0f us\n", us(b.ru_utime) - us(a.ru_utime), us(b.ru_stime) - us(a.ru_stime));
+  // round trip latency
+  auto t0 = std::chrono::steady_clock::now();
+  for (uint32_t i = 0; i < 2000; ++i) { pm4_release(q.ring, signals_.va, i); q.ring.submit(); while (!q.ring.done()) {} }
+  fprintf(stderr, "round trip %.2f us\n", std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 2000);
+  std::this_thread::sleep_for(10ms);
+  t0 = std::chrono::steady_clock::now();
+  for (uint32_t i = 0; i < 200; ++i) { pm4_release(q.ring, signals_.va, i); q.ring.submit(); while (!q.ring.done()) {} std::this_thread::sleep_for(200us); }
+  fprintf(stderr, "round trip with 200us gaps %.2f us\n", std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / 200 - 200);
 }
 }
