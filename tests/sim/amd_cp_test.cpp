@@ -991,6 +991,7 @@ namespace {
 TEST_F(KfdCp, ZZIdleCpu) {
   Queue q = make_queue(QueueType::kCompute);
   Queue q2 = make_queue(QueueType::kComputeAql);
+  (void)q2;
   pm4_release(q.ring, signals_.va, 1);
   q.ring.submit();
   ASSERT_TRUE(q.ring.wait_done());
