@@ -36,6 +36,7 @@ const char* errno_name(int err) {
     RAWGPU_ERRNO(ETIME) RAWGPU_ERRNO(EOVERFLOW) RAWGPU_ERRNO(EBADFD) RAWGPU_ERRNO(EOPNOTSUPP)
     RAWGPU_ERRNO(ETIMEDOUT) RAWGPU_ERRNO(ECANCELED) RAWGPU_ERRNO(EHWPOISON)
 #undef RAWGPU_ERRNO
+    case 524: return "ENOTSUPP";  // kernel-internal, returned by KFD for unknown queue types
     default: return "E???";
   }
 }

@@ -270,8 +270,7 @@ void append_fields(std::string& out, const IoctlDesc& desc, std::span<const uint
   for (const ArgField& f : desc.fields) {
     if (!field_in_phase(f, phase)) continue;
     const bool present = static_cast<size_t>(f.offset) + f.size <= bytes.size();
-    if (f.kind == ArgKind::kPad && (!present || is_zero(bytes.data() + f.offset, f.size)))
-      continue;
+    if (f.kind == ArgKind::kPad && (!present || is_zero(bytes.data() + f.offset, f.size))) continue;
     sep();
     out += f.name;
     out += '=';
@@ -311,8 +310,7 @@ std::string format_args(const IoctlDesc& desc, const void* bytes, size_t n, Phas
 }
 
 std::string format_args(const IoctlDesc& desc, const void* before, const void* after, size_t n) {
-  if (before == nullptr || desc.printer != nullptr)
-    return format_args(desc, after, n, Phase::kOut);
+  if (before == nullptr || desc.printer != nullptr) return format_args(desc, after, n, Phase::kOut);
   std::string out;
   out.reserve(desc.name.size() + 16 + desc.fields.size() * 24);
   out += desc.name;

@@ -116,8 +116,8 @@ struct IoctlDesc;
 
 // Optional custom printer: writes the body between the braces instead of the field loop (it may
 // call append_fields() for the plain part). `bytes` holds what was captured, possibly short.
-using ArgPrinter = void (*)(std::string& out, const IoctlDesc& desc,
-                            std::span<const uint8_t> bytes, Phase phase);
+using ArgPrinter = void (*)(std::string& out, const IoctlDesc& desc, std::span<const uint8_t> bytes,
+                            Phase phase);
 
 struct IoctlDesc {
   std::string_view name;       // "AMDKFD_IOC_CREATE_QUEUE"
@@ -125,12 +125,12 @@ struct IoctlDesc {
   uint8_t magic = 0;           // _IOC_TYPE ('K' for KFD); unused for kRaw
   uint32_t nr = 0;             // _IOC_NR; for kRaw the whole request number
   IoctlDir dir = IoctlDir::kNone;
-  uint32_t size = 0;           // sizeof(args); for kRaw the size the driver copies
+  uint32_t size = 0;  // sizeof(args); for kRaw the size the driver copies
   std::span<const ArgField> fields = {};
-  bool deprecated = false;     // kept for decoding old traces; never issued by rawgpu
-  uint32_t since = 0;          // driver version that added this row, in the driver's own scheme
-                               // (KFD: the GET_VERSION minor); 0 = always there
-  uint32_t elem_size = 0;      // > 0: `size` bytes are followed by entries of elem_size bytes
+  bool deprecated = false;  // kept for decoding old traces; never issued by rawgpu
+  uint32_t since = 0;       // driver version that added this row, in the driver's own scheme
+                            // (KFD: the GET_VERSION minor); 0 = always there
+  uint32_t elem_size = 0;   // > 0: `size` bytes are followed by entries of elem_size bytes
   IoctlEncoding encoding = IoctlEncoding::kIoc;
   std::span<const ErrnoHint> hints = {};
   ArgPrinter printer = nullptr;
@@ -138,8 +138,7 @@ struct IoctlDesc {
 
   // The request number this row issues.
   constexpr unsigned long request() const {
-    return encoding == IoctlEncoding::kRaw ? nr
-                                           : ioc(dir, magic, static_cast<uint8_t>(nr), size);
+    return encoding == IoctlEncoding::kRaw ? nr : ioc(dir, magic, static_cast<uint8_t>(nr), size);
   }
 };
 

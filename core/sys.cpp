@@ -46,6 +46,10 @@ class HostSys final : public Sys {
     } while (r == -1 && (errno == EINTR || errno == EAGAIN));
     return r < 0 ? -errno : r;
   }
+  int ioctl_once(int fd, unsigned long request, void* arg) override {
+    const int r = ::ioctl(fd, request, arg);
+    return r < 0 ? -errno : r;
+  }
   MapResult mmap(void* addr, size_t len, int prot, int flags, int fd, int64_t offset) override {
     void* p = ::mmap(addr, len, prot, flags, fd, static_cast<off_t>(offset));
     if (p == MAP_FAILED) return {nullptr, errno};
@@ -216,6 +220,10 @@ int FaultSys::ioctl(int fd, unsigned long request, void* arg) {
   if (int e = decide(SysOp::kIoctl, request, {})) return -e;
   return inner_.ioctl(fd, request, arg);
 }
+int FaultSys::ioctl_once(int fd, unsigned long request, void* arg) {
+  if (int e = decide(SysOp::kIoctl, request, {})) return -e;
+  return inner_.ioctl_once(fd, request, arg);
+}
 MapResult FaultSys::mmap(void* addr, size_t len, int prot, int flags, int fd, int64_t offset) {
   if (int e = decide(SysOp::kMmap, 0, {})) return {nullptr, e};
   return inner_.mmap(addr, len, prot, flags, fd, offset);
@@ -262,13 +270,19 @@ int RecordSys::close(int fd) {
   return r;
 }
 int RecordSys::ioctl(int fd, unsigned long request, void* arg) {
+  return record_ioctl(fd, request, arg, false);
+}
+int RecordSys::ioctl_once(int fd, unsigned long request, void* arg) {
+  return record_ioctl(fd, request, arg, true);
+}
+int RecordSys::record_ioctl(int fd, unsigned long request, void* arg, bool once) {
   SysCall c{.op = SysOp::kIoctl, .fd = fd, .request = request};
   size_t size = _IOC_SIZE(request);
   if (arg && size) {
     auto* p = static_cast<const uint8_t*>(arg);
     c.arg_in.assign(p, p + size);
   }
-  int r = inner_.ioctl(fd, request, arg);
+  int r = once ? inner_.ioctl_once(fd, request, arg) : inner_.ioctl(fd, request, arg);
   if (arg && size) {
     auto* p = static_cast<const uint8_t*>(arg);
     c.arg_out.assign(p, p + size);

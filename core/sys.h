@@ -42,8 +42,11 @@ class Sys {
   virtual int open(const char* path, int flags, unsigned mode = 0) = 0;
   // close(2). Returns 0 or -errno.
   virtual int close(int fd) = 0;
-  // ioctl(2). Returns the non-negative result or -errno.
+  // ioctl(2). Returns the non-negative result or -errno. Restarted on EINTR/EAGAIN.
   virtual int ioctl(int fd, unsigned long request, void* arg) = 0;
+  // ioctl(2) issued once: EINTR comes back to the caller, so that a wait with a timeout can
+  // restart with the time that is left (STYLE rule 8). Default: ioctl().
+  virtual int ioctl_once(int fd, unsigned long request, void* arg) { return ioctl(fd, request, arg); }
   // mmap(2). fd may be -1 for anonymous mappings.
   virtual MapResult mmap(void* addr, size_t len, int prot, int flags, int fd, int64_t offset) = 0;
   // munmap(2). Returns 0 or -errno.
@@ -97,6 +100,7 @@ class FaultSys final : public Sys {
   int open(const char* path, int flags, unsigned mode) override;
   int close(int fd) override;
   int ioctl(int fd, unsigned long request, void* arg) override;
+  int ioctl_once(int fd, unsigned long request, void* arg) override;
   MapResult mmap(void* addr, size_t len, int prot, int flags, int fd, int64_t offset) override;
   int munmap(void* addr, size_t len) override;
   Result<std::string> read_file(const std::string& path, size_t max_bytes) override;
@@ -144,12 +148,18 @@ class RecordSys final : public Sys {
   int open(const char* path, int flags, unsigned mode) override;
   int close(int fd) override;
   int ioctl(int fd, unsigned long request, void* arg) override;
+  int ioctl_once(int fd, unsigned long request, void* arg) override;
   MapResult mmap(void* addr, size_t len, int prot, int flags, int fd, int64_t offset) override;
   int munmap(void* addr, size_t len) override;
   Result<std::string> read_file(const std::string& path, size_t max_bytes) override;
   Result<std::vector<std::string>> list_dir(const std::string& path) override;
   Result<std::string> read_link(const std::string& path) override;
   std::string name() const override { return "record(" + inner_.name() + ")"; }
+
+ private:
+  int record_ioctl(int fd, unsigned long request, void* arg, bool once);
+
+ public:
 
  private:
   void push(SysCall c);

@@ -367,8 +367,7 @@ struct kfd_ioctl_set_xnack_mode_args {
 #define AMDKFD_IOC_CREATE_QUEUE AMDKFD_IOWR(0x02, struct kfd_ioctl_create_queue_args)
 #define AMDKFD_IOC_DESTROY_QUEUE AMDKFD_IOWR(0x03, struct kfd_ioctl_destroy_queue_args)
 #define AMDKFD_IOC_SET_MEMORY_POLICY AMDKFD_IOW(0x04, struct kfd_ioctl_set_memory_policy_args)
-#define AMDKFD_IOC_GET_CLOCK_COUNTERS \
-  AMDKFD_IOWR(0x05, struct kfd_ioctl_get_clock_counters_args)
+#define AMDKFD_IOC_GET_CLOCK_COUNTERS AMDKFD_IOWR(0x05, struct kfd_ioctl_get_clock_counters_args)
 #define AMDKFD_IOC_GET_PROCESS_APERTURES \
   AMDKFD_IOR(0x06, struct kfd_ioctl_get_process_apertures_args)
 #define AMDKFD_IOC_UPDATE_QUEUE AMDKFD_IOW(0x07, struct kfd_ioctl_update_queue_args)
@@ -378,8 +377,7 @@ struct kfd_ioctl_set_xnack_mode_args {
 #define AMDKFD_IOC_RESET_EVENT AMDKFD_IOW(0x0B, struct kfd_ioctl_reset_event_args)
 #define AMDKFD_IOC_WAIT_EVENTS AMDKFD_IOWR(0x0C, struct kfd_ioctl_wait_events_args)
 #define AMDKFD_IOC_DBG_REGISTER_DEPRECATED AMDKFD_IOW(0x0D, struct kfd_ioctl_dbg_register_args)
-#define AMDKFD_IOC_DBG_UNREGISTER_DEPRECATED \
-  AMDKFD_IOW(0x0E, struct kfd_ioctl_dbg_unregister_args)
+#define AMDKFD_IOC_DBG_UNREGISTER_DEPRECATED AMDKFD_IOW(0x0E, struct kfd_ioctl_dbg_unregister_args)
 #define AMDKFD_IOC_DBG_ADDRESS_WATCH_DEPRECATED \
   AMDKFD_IOW(0x0F, struct kfd_ioctl_dbg_address_watch_args)
 #define AMDKFD_IOC_DBG_WAVE_CONTROL_DEPRECATED \
@@ -391,8 +389,7 @@ struct kfd_ioctl_set_xnack_mode_args {
 #define AMDKFD_IOC_GET_PROCESS_APERTURES_NEW \
   AMDKFD_IOWR(0x14, struct kfd_ioctl_get_process_apertures_new_args)
 #define AMDKFD_IOC_ACQUIRE_VM AMDKFD_IOW(0x15, struct kfd_ioctl_acquire_vm_args)
-#define AMDKFD_IOC_ALLOC_MEMORY_OF_GPU \
-  AMDKFD_IOWR(0x16, struct kfd_ioctl_alloc_memory_of_gpu_args)
+#define AMDKFD_IOC_ALLOC_MEMORY_OF_GPU AMDKFD_IOWR(0x16, struct kfd_ioctl_alloc_memory_of_gpu_args)
 #define AMDKFD_IOC_FREE_MEMORY_OF_GPU AMDKFD_IOW(0x17, struct kfd_ioctl_free_memory_of_gpu_args)
 #define AMDKFD_IOC_MAP_MEMORY_TO_GPU AMDKFD_IOWR(0x18, struct kfd_ioctl_map_memory_to_gpu_args)
 #define AMDKFD_IOC_UNMAP_MEMORY_FROM_GPU \
@@ -407,8 +404,7 @@ struct kfd_ioctl_set_xnack_mode_args {
 #define AMDKFD_IOC_SVM AMDKFD_IOWR(0x20, struct kfd_ioctl_svm_args)
 #define AMDKFD_IOC_SET_XNACK_MODE AMDKFD_IOWR(0x21, struct kfd_ioctl_set_xnack_mode_args)
 #define AMDKFD_IOC_CRIU_OP AMDKFD_IOWR(0x22, struct kfd_ioctl_criu_args)
-#define AMDKFD_IOC_AVAILABLE_MEMORY \
-  AMDKFD_IOWR(0x23, struct kfd_ioctl_get_available_memory_args)
+#define AMDKFD_IOC_AVAILABLE_MEMORY AMDKFD_IOWR(0x23, struct kfd_ioctl_get_available_memory_args)
 #define AMDKFD_COMMAND_START 0x01
 #define AMDKFD_COMMAND_END 0x24
 #endif  // __has_include(<drm/drm.h>)
@@ -432,10 +428,10 @@ inline constexpr uint32_t kMinorSvm = 5;
 inline constexpr uint32_t kMinorCriu = 7;
 inline constexpr uint32_t kMinorAvailableMemory = 9;
 inline constexpr uint32_t kMinorExportDmabuf = 12;
-inline constexpr uint32_t kMinorRuntimeEnable = 13;  // debugger API: RUNTIME_ENABLE, DBG_TRAP
-inline constexpr uint32_t kMinorEventAge = 14;       // signal_event_data.last_event_age
-inline constexpr uint32_t kMinorContiguous = 16;     // KFD_IOC_ALLOC_MEM_FLAGS_CONTIGUOUS
-inline constexpr uint32_t kMinorSdmaByEngId = 17;    // 96-byte create_queue + sdma_engine_id
+inline constexpr uint32_t kMinorRuntimeEnable = 13;    // debugger API: RUNTIME_ENABLE, DBG_TRAP
+inline constexpr uint32_t kMinorEventAge = 14;         // signal_event_data.last_event_age
+inline constexpr uint32_t kMinorContiguous = 16;       // KFD_IOC_ALLOC_MEM_FLAGS_CONTIGUOUS
+inline constexpr uint32_t kMinorSdmaByEngId = 17;      // 96-byte create_queue + sdma_engine_id
 inline constexpr uint32_t kMinorMiscProcessFlag = 18;  // set_memory_policy pad -> flag
 inline constexpr uint32_t kMinorCreateProcess = 19;    // AMDKFD_IOC_CREATE_PROCESS
 
@@ -473,7 +469,8 @@ inline constexpr uint32_t kAllocGtt = KFD_IOC_ALLOC_MEM_FLAGS_GTT;
 inline constexpr uint32_t kAllocUserptr = KFD_IOC_ALLOC_MEM_FLAGS_USERPTR;
 inline constexpr uint32_t kAllocDoorbell = KFD_IOC_ALLOC_MEM_FLAGS_DOORBELL;
 inline constexpr uint32_t kAllocMmioRemap = KFD_IOC_ALLOC_MEM_FLAGS_MMIO_REMAP;
-inline constexpr uint32_t kAllocContiguous = static_cast<uint32_t>(KFD_IOC_ALLOC_MEM_FLAGS_CONTIGUOUS);
+inline constexpr uint32_t kAllocContiguous =
+    static_cast<uint32_t>(KFD_IOC_ALLOC_MEM_FLAGS_CONTIGUOUS);
 inline constexpr uint32_t kAllocExtCoherent =
     static_cast<uint32_t>(KFD_IOC_ALLOC_MEM_FLAGS_EXT_COHERENT);
 inline constexpr uint32_t kAllocUncached = static_cast<uint32_t>(KFD_IOC_ALLOC_MEM_FLAGS_UNCACHED);
@@ -720,8 +717,8 @@ struct kfd_event_data_v114 {
   uint32_t event_id;            // to KFD
   uint32_t pad;
 };
-static_assert(sizeof(kfd_event_data_v114) == 48 && sizeof(kfd_event_data_v114) ==
-                                                       sizeof(kfd_event_data));
+static_assert(sizeof(kfd_event_data_v114) == 48 &&
+              sizeof(kfd_event_data_v114) == sizeof(kfd_event_data));
 static_assert(offsetof(kfd_event_data_v114, memory_exception_data) == 0 &&
               offsetof(kfd_event_data_v114, hw_exception_data) == 0 &&
               offsetof(kfd_event_data_v114, signal_event_data) == 0 &&
@@ -758,9 +755,9 @@ static_assert(sizeof(kfd_ioctl_runtime_enable_args_v113) == 16 &&
 // 24-byte union of per-op structs (enable, suspend_queues, …) is kept as raw words: rawgpu never
 // issues DBG_TRAP and only decodes it.
 struct kfd_ioctl_dbg_trap_args_v113 {
-  uint32_t pid;          // to KFD
-  uint32_t op;           // to KFD, KFD_IOC_DBG_TRAP_*
-  uint64_t op_args[3];   // the per-op union
+  uint32_t pid;         // to KFD
+  uint32_t op;          // to KFD, KFD_IOC_DBG_TRAP_*
+  uint64_t op_args[3];  // the per-op union
 };
 static_assert(sizeof(kfd_ioctl_dbg_trap_args_v113) == 32 &&
               offsetof(kfd_ioctl_dbg_trap_args_v113, pid) == 0 &&
@@ -775,12 +772,10 @@ struct kfd_no_args {};
 // kfd_ioctl.h at the minor given), and both CREATE_QUEUE layouts under versioned names.
 // describe.h checks every row's request against these names.
 
-inline constexpr unsigned long AMDKFD_IOC_CREATE_QUEUE_V116 =
-    core::ioc(core::IoctlDir::kReadWrite, kKfdIoctlMagic, 0x02,
-              sizeof(kfd_ioctl_create_queue_args_v116));
-inline constexpr unsigned long AMDKFD_IOC_CREATE_QUEUE_V117 =
-    core::ioc(core::IoctlDir::kReadWrite, kKfdIoctlMagic, 0x02,
-              sizeof(kfd_ioctl_create_queue_args_v117));
+inline constexpr unsigned long AMDKFD_IOC_CREATE_QUEUE_V116 = core::ioc(
+    core::IoctlDir::kReadWrite, kKfdIoctlMagic, 0x02, sizeof(kfd_ioctl_create_queue_args_v116));
+inline constexpr unsigned long AMDKFD_IOC_CREATE_QUEUE_V117 = core::ioc(
+    core::IoctlDir::kReadWrite, kKfdIoctlMagic, 0x02, sizeof(kfd_ioctl_create_queue_args_v117));
 #ifndef AMDKFD_IOC_EXPORT_DMABUF
 inline constexpr unsigned long AMDKFD_IOC_EXPORT_DMABUF = core::ioc(
     core::IoctlDir::kReadWrite, kKfdIoctlMagic, 0x24, sizeof(kfd_ioctl_export_dmabuf_args_v112));

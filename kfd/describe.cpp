@@ -11,19 +11,19 @@
 namespace rawgpu::kfd {
 namespace {
 
-using core::ErrnoHint;
 using core::ArgField;
+using core::ErrnoHint;
 using core::NamedValue;
 
 // One field of struct T: its member name, offset and size come from the struct itself.
-#define F(T, MEMBER, KIND, DIR, ...)                                                       \
-  ArgField {                                                                              \
-    #MEMBER, static_cast<uint32_t>(offsetof(T, MEMBER)),                                   \
-        static_cast<uint32_t>(sizeof(T::MEMBER)), core::ArgKind::KIND, core::ArgDir::DIR, \
-        __VA_ARGS__                                                                        \
-  }
+// clang-format off
+#define F(T, MEMBER, KIND, DIR, ...)                                                    \
+  ArgField{#MEMBER, static_cast<uint32_t>(offsetof(T, MEMBER)),                         \
+           static_cast<uint32_t>(sizeof(T::MEMBER)), core::ArgKind::KIND, core::ArgDir::DIR, \
+           __VA_ARGS__}
 // A named constant: the value of the kernel's macro/enumerator and its spelling.
-#define N(X) NamedValue { static_cast<uint32_t>(X), #X }
+#define N(X) NamedValue{static_cast<uint32_t>(X), #X}
+// clang-format on
 
 // ---------------------------------------------------------------------------------------------
 // Symbolic names.
@@ -40,17 +40,21 @@ constexpr NamedValue kAllocFlagNames[] = {
 constexpr std::string_view kAllocFlagPrefix = "KFD_IOC_ALLOC_MEM_FLAGS_";
 
 constexpr NamedValue kQueueTypeNames[] = {
-    N(KFD_IOC_QUEUE_TYPE_COMPUTE),   N(KFD_IOC_QUEUE_TYPE_SDMA),
-    N(KFD_IOC_QUEUE_TYPE_COMPUTE_AQL), N(KFD_IOC_QUEUE_TYPE_SDMA_XGMI),
+    N(KFD_IOC_QUEUE_TYPE_COMPUTE),        N(KFD_IOC_QUEUE_TYPE_SDMA),
+    N(KFD_IOC_QUEUE_TYPE_COMPUTE_AQL),    N(KFD_IOC_QUEUE_TYPE_SDMA_XGMI),
     N(KFD_IOC_QUEUE_TYPE_SDMA_BY_ENG_ID),
 };
 constexpr std::string_view kQueueTypePrefix = "KFD_IOC_QUEUE_TYPE_";
 
 constexpr NamedValue kEventTypeNames[] = {
-    N(KFD_IOC_EVENT_SIGNAL),        N(KFD_IOC_EVENT_NODECHANGE),
-    N(KFD_IOC_EVENT_DEVICESTATECHANGE), N(KFD_IOC_EVENT_HW_EXCEPTION),
-    N(KFD_IOC_EVENT_SYSTEM_EVENT),  N(KFD_IOC_EVENT_DEBUG_EVENT),
-    N(KFD_IOC_EVENT_PROFILE_EVENT), N(KFD_IOC_EVENT_QUEUE_EVENT),
+    N(KFD_IOC_EVENT_SIGNAL),
+    N(KFD_IOC_EVENT_NODECHANGE),
+    N(KFD_IOC_EVENT_DEVICESTATECHANGE),
+    N(KFD_IOC_EVENT_HW_EXCEPTION),
+    N(KFD_IOC_EVENT_SYSTEM_EVENT),
+    N(KFD_IOC_EVENT_DEBUG_EVENT),
+    N(KFD_IOC_EVENT_PROFILE_EVENT),
+    N(KFD_IOC_EVENT_QUEUE_EVENT),
     N(KFD_IOC_EVENT_MEMORY),
 };
 constexpr std::string_view kEventTypePrefix = "KFD_IOC_EVENT_";
@@ -492,21 +496,21 @@ constexpr ErrnoHint kCommonHints[] = {
 // ---------------------------------------------------------------------------------------------
 // The table.
 
-#define RAWGPU_KFD_ROW_DESC(ID, NAME, NR, DIR, ARGS, ...)                                       \
-  core::IoctlDesc{.name = "AMDKFD_IOC_" #NAME,                                                  \
-                  .args_type = #ARGS,                                                           \
-                  .magic = kKfdIoctlMagic,                                                      \
-                  .nr = NR,                                                                     \
-                  .dir = core::IoctlDir::DIR,                                                   \
-                  .size = args_size<ARGS>,                                                      \
+#define RAWGPU_KFD_ROW_DESC(ID, NAME, NR, DIR, ARGS, ...) \
+  core::IoctlDesc{.name = "AMDKFD_IOC_" #NAME,            \
+                  .args_type = #ARGS,                     \
+                  .magic = kKfdIoctlMagic,                \
+                  .nr = NR,                               \
+                  .dir = core::IoctlDir::DIR,             \
+                  .size = args_size<ARGS>,                \
                   __VA_ARGS__},
 constexpr core::IoctlDesc kRows[] = {RAWGPU_KFD_IOCTLS(RAWGPU_KFD_ROW_DESC)};
 #undef RAWGPU_KFD_ROW_DESC
 static_assert(std::size(kRows) == kKfdIoctlCount);
 
 // The enum and the array come from the same list; check the correspondence anyway.
-#define RAWGPU_KFD_ROW_CHECK(ID, NAME, NR, DIR, ARGS, ...)                  \
-  static_assert(kRows[static_cast<size_t>(KfdIoctl::ID)].nr == (NR) &&      \
+#define RAWGPU_KFD_ROW_CHECK(ID, NAME, NR, DIR, ARGS, ...)             \
+  static_assert(kRows[static_cast<size_t>(KfdIoctl::ID)].nr == (NR) && \
                 kRows[static_cast<size_t>(KfdIoctl::ID)].size == args_size<ARGS>);
 RAWGPU_KFD_IOCTLS(RAWGPU_KFD_ROW_CHECK)
 #undef RAWGPU_KFD_ROW_CHECK

@@ -163,15 +163,15 @@ const core::IoctlDesc& kfd_ioctl(KfdIoctl id);
 template <unsigned long Request>
 struct IoctlRow;
 
-#define RAWGPU_KFD_ROW_TRAIT(ID, NAME, NR, DIR, ARGS, ...)                                    \
-  template <>                                                                                 \
-  struct IoctlRow<core::ioc(core::IoctlDir::DIR, kKfdIoctlMagic, NR, args_size<ARGS>)> {      \
-    using Args = ARGS;                                                                        \
-    static constexpr KfdIoctl id = KfdIoctl::ID;                                              \
-    static constexpr unsigned long request =                                                  \
-        core::ioc(core::IoctlDir::DIR, kKfdIoctlMagic, NR, args_size<ARGS>);                  \
-    static_assert(args_size<ARGS> <= core::kIocSizeMax);                                      \
-    static_assert(request == (AMDKFD_IOC_##ID), "row request differs from the kernel's");     \
+#define RAWGPU_KFD_ROW_TRAIT(ID, NAME, NR, DIR, ARGS, ...)                                \
+  template <>                                                                             \
+  struct IoctlRow<core::ioc(core::IoctlDir::DIR, kKfdIoctlMagic, NR, args_size<ARGS>)> {  \
+    using Args = ARGS;                                                                    \
+    static constexpr KfdIoctl id = KfdIoctl::ID;                                          \
+    static constexpr unsigned long request =                                              \
+        core::ioc(core::IoctlDir::DIR, kKfdIoctlMagic, NR, args_size<ARGS>);              \
+    static_assert(args_size<ARGS> <= core::kIocSizeMax);                                  \
+    static_assert(request == (AMDKFD_IOC_##ID), "row request differs from the kernel's"); \
   };
 RAWGPU_KFD_IOCTLS(RAWGPU_KFD_ROW_TRAIT)
 #undef RAWGPU_KFD_ROW_TRAIT

@@ -19,9 +19,9 @@ core::Error ioctl_error(KfdIoctl id, int err) {
 namespace detail {
 
 core::Status issue(core::Sys& sys, int fd, KfdIoctl id, unsigned long request, void* arg,
-                   uint32_t size) {
+                   uint32_t size, bool once) {
   if (!core::log_ioctls()) [[likely]] {
-    const int r = sys.ioctl(fd, request, arg);
+    const int r = once ? sys.ioctl_once(fd, request, arg) : sys.ioctl(fd, request, arg);
     if (r < 0) return ioctl_error(id, -r);
     return {};
   }
@@ -30,7 +30,7 @@ core::Status issue(core::Sys& sys, int fd, KfdIoctl id, unsigned long request, v
   if (size != 0) std::memcpy(before, arg, size);
   core::log_trace("ioctl(" + std::to_string(fd) + ", " +
                   core::format_args(row, arg, size, core::Phase::kIn) + ")");
-  const int r = sys.ioctl(fd, request, arg);
+  const int r = once ? sys.ioctl_once(fd, request, arg) : sys.ioctl(fd, request, arg);
   std::string out = r < 0 ? std::string("-") + core::errno_name(-r) : std::to_string(r);
   out += ' ';
   out += core::format_args(row, size != 0 ? before : nullptr, arg, size);
@@ -90,8 +90,8 @@ core::Status map_or_unmap(core::Sys& sys, int fd, uint64_t handle,
     const uint32_t failed = done < a.n_devices ? gpu_ids[done] : gpu_ids.back();
     std::string hint(s.error().hint());
     if (!hint.empty()) hint += "; ";
-    hint += "gpu_id " + std::to_string(failed) + " failed after " + std::to_string(done) +
-            " of " + std::to_string(a.n_devices) + " GPUs";
+    hint += "gpu_id " + std::to_string(failed) + " failed after " + std::to_string(done) + " of " +
+            std::to_string(a.n_devices) + " GPUs";
     if (done != 0) hint += std::string(", which stay ") + done_word;
     return core::Error::sys(std::string(kfd_ioctl(id).name), err, std::move(hint));
   }
@@ -102,15 +102,15 @@ core::Status map_or_unmap(core::Sys& sys, int fd, uint64_t handle,
 core::Result<KfdVersion> get_version(core::Sys& sys, int fd) {
   RAWGPU_ASSIGN(auto v, call<AMDKFD_IOC_GET_VERSION>(sys, fd, {}));
   if (v.major_version != KFD_IOCTL_MAJOR_VERSION)
-    return core::Error::unsupported(
-        "AMDKFD_IOC_GET_VERSION", "KFD " + std::to_string(v.major_version) + "." +
-                                      std::to_string(v.minor_version) +
-                                      " is not supported; rawgpu speaks KFD 1.x");
+    return core::Error::unsupported("AMDKFD_IOC_GET_VERSION",
+                                    "KFD " + std::to_string(v.major_version) + "." +
+                                        std::to_string(v.minor_version) +
+                                        " is not supported; rawgpu speaks KFD 1.x");
   return KfdVersion{v.major_version, v.minor_version};
 }
 
 core::Result<std::vector<kfd_process_device_apertures>> get_process_apertures_new(core::Sys& sys,
-                                                                                 int fd) {
+                                                                                  int fd) {
   kfd_ioctl_get_process_apertures_new_args a{};
   RAWGPU_TRY(call_into<AMDKFD_IOC_GET_PROCESS_APERTURES_NEW>(sys, fd, a));
   const uint32_t count = a.num_of_nodes;
@@ -234,13 +234,15 @@ core::Result<uint32_t> wait_events(core::Sys& sys, int fd, std::span<kfd_event_d
   int final_polls = 0;
   for (;;) {
     a.wait_result = 0;
-    core::Status s = call_into<AMDKFD_IOC_WAIT_EVENTS>(sys, fd, a);
+    // Issued once: an interrupted wait comes back here to shorten its timeout.
+    core::Status s = call_into<AMDKFD_IOC_WAIT_EVENTS>(sys, fd, a, /*once=*/true);
     if (s.ok()) return a.wait_result;
     if (s.error().err() != EINTR) return std::move(s).error();
     // Interrupted: restart with what is left of the caller's timeout (STYLE rule 8).
     if (timeout_ms == kWaitInfinite) continue;
     if (a.timeout == 0 && ++final_polls > kMaxFinalPolls) return std::move(s).error();
-    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+    const auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     const uint64_t spent = static_cast<uint64_t>(elapsed.count());
     a.timeout = spent >= timeout_ms ? 0 : static_cast<uint32_t>(timeout_ms - spent);
   }

@@ -35,8 +35,9 @@ core::Error ioctl_error(KfdIoctl id, int err);
 
 namespace detail {
 // Issues one ioctl through `sys`, logging it when core::log_ioctls(). `arg` may be null for _IO.
+// `once`: no restart on EINTR (Sys::ioctl_once), for waits that recompute their timeout.
 core::Status issue(core::Sys& sys, int fd, KfdIoctl id, unsigned long request, void* arg,
-                   uint32_t size);
+                   uint32_t size, bool once = false);
 }  // namespace detail
 
 template <unsigned long Request>
@@ -45,13 +46,13 @@ using ArgsOf = typename IoctlRow<Request>::Args;
 // Issues `Request` with `args`, which the driver's outputs overwrite in place (also when the call
 // fails, so partial-progress fields such as map's n_success stay readable).
 template <unsigned long Request>
-core::Status call_into(core::Sys& sys, int fd, ArgsOf<Request>& args) {
+core::Status call_into(core::Sys& sys, int fd, ArgsOf<Request>& args, bool once = false) {
   using Row = IoctlRow<Request>;
   using Args = typename Row::Args;
   static_assert(std::is_trivially_copyable_v<Args> && std::is_standard_layout_v<Args>);
   static_assert(Row::request == Request);
   void* p = args_size<Args> == 0 ? nullptr : static_cast<void*>(&args);
-  return detail::issue(sys, fd, Row::id, Row::request, p, args_size<Args>);
+  return detail::issue(sys, fd, Row::id, Row::request, p, args_size<Args>, once);
 }
 
 // Issues `Request` with a copy of `args` and returns the struct as the driver left it.
@@ -79,7 +80,7 @@ core::Result<KfdVersion> get_version(core::Sys& sys, int fd);
 // with an array of that many entries. One entry per GPU of the process (lds/scratch/gpuvm
 // apertures and gpu_id).
 core::Result<std::vector<kfd_process_device_apertures>> get_process_apertures_new(core::Sys& sys,
-                                                                                 int fd);
+                                                                                  int fd);
 
 // AMDKFD_IOC_ACQUIRE_VM: binds this process's VM on `gpu_id` to the render node `drm_fd`. Must
 // precede allocations and queues on that GPU; later BO mmaps must use the same drm_fd.
@@ -121,7 +122,7 @@ struct CreateQueueArgs {
   uint64_t read_pointer_address = 0;   // u64 in a one-page BO mapped to this GPU
   uint32_t queue_percentage = KFD_MAX_QUEUE_PERCENTAGE;  // bits 7:0 percent, 15:8 pm4 xcc
   uint32_t queue_priority = 7;                           // 0..KFD_MAX_QUEUE_PRIORITY
-  uint64_t eop_buffer_address = 0;  // compute only
+  uint64_t eop_buffer_address = 0;                       // compute only
   uint64_t eop_buffer_size = 0;
   uint64_t ctx_save_restore_address = 0;  // compute only (CWSR)
   uint32_t ctx_save_restore_size = 0;

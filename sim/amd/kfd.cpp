@@ -26,6 +26,9 @@ namespace rawgpu::sim::amd {
 namespace {
 
 using kfd::kfd_event_data_v114;
+#ifndef KFD_IOC_QUEUE_TYPE_SDMA_BY_ENG_ID  // a macro in kernel headers of KFD 1.17+
+using kfd::KFD_IOC_QUEUE_TYPE_SDMA_BY_ENG_ID;
+#endif
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kGpuvmBase = 0x10000;             // AMDGPU_VA_RESERVED_BOTTOM (§3.2)
@@ -567,7 +570,7 @@ int KfdProcess::create_queue(uint8_t* a, uint32_t size) {
     case KFD_IOC_QUEUE_TYPE_SDMA: type = QueueType::kSdma; break;
     case KFD_IOC_QUEUE_TYPE_COMPUTE_AQL: type = QueueType::kComputeAql; break;
     case KFD_IOC_QUEUE_TYPE_SDMA_XGMI: type = QueueType::kSdmaXgmi; break;
-    case kfd::KFD_IOC_QUEUE_TYPE_SDMA_BY_ENG_ID:
+    case KFD_IOC_QUEUE_TYPE_SDMA_BY_ENG_ID:
       if (machine_->kfd_minor() < kfd::kMinorSdmaByEngId) return -kfd::kENOTSUPP;
       type = QueueType::kSdmaByEngId;
       break;

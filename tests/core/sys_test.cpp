@@ -238,3 +238,18 @@ TEST(Decorators, Stack) {
   EXPECT_EQ(rec.calls().at(0).result, -EFAULT);
   EXPECT_EQ(rec.name(), "record(fault(fake))");
 }
+
+TEST(Sys, IoctlOnceIsForwardedByTheDecorators) {
+  FakeSys fake;
+  FaultSys f(fake);
+  RecordSys rec(f);
+  f.add({.op = SysOp::kIoctl, .request = kIncr, .nth = 1, .err = EINTR});
+  uint32_t x = 0;
+  EXPECT_EQ(rec.ioctl_once(3, kIncr, &x), -EINTR);  // handed back, not restarted
+  EXPECT_EQ(rec.ioctl_once(3, kIncr, &x), 0);
+  EXPECT_EQ(x, 1u);
+  ASSERT_EQ(rec.calls().size(), 2u);
+  EXPECT_EQ(rec.calls()[0].result, -EINTR);
+  // The host issues it once too: a bad fd fails immediately.
+  EXPECT_EQ(host_sys().ioctl_once(-1, FIONREAD, &x), -EBADF);
+}
