@@ -1,10 +1,11 @@
-# rawgpu_add_sim_kernels(NAME SOURCE file.c [OUTPUT_DIR dir] AMD_TARGETS gfx1100 gfx942 ...)
+# rawgpu_add_sim_kernels(NAME SOURCE file.c [OUTPUT_DIR dir] AMD_TARGETS gfx1100 gfx942 ...
+#                        [NV_TARGETS sm_86 sm_90 ...])
 # Builds a C file of simulator kernels (sim/kernel_abi.h) into a host shared object and packs it
 # into one simulator code object per target: OUTPUT_DIR/NAME_<target>.co (default: the current
-# binary dir).
+# binary dir); AMD targets get the AMDHSA container, NV targets the cubin layout.
 # Defines the custom target NAME that produces them.
 function(rawgpu_add_sim_kernels name)
-  cmake_parse_arguments(A "" "SOURCE;OUTPUT_DIR" "AMD_TARGETS" ${ARGN})
+  cmake_parse_arguments(A "" "SOURCE;OUTPUT_DIR" "AMD_TARGETS;NV_TARGETS" ${ARGN})
   if(NOT A_OUTPUT_DIR)
     set(A_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR})
   endif()
@@ -23,6 +24,14 @@ function(rawgpu_add_sim_kernels name)
       COMMAND rawgpu_simpack amd:${gfx} $<TARGET_FILE:${name}_host> ${out}
       DEPENDS rawgpu_simpack ${name}_host
       COMMENT "sim code object ${name} for ${gfx}")
+    list(APPEND outputs ${out})
+  endforeach()
+  foreach(sm ${A_NV_TARGETS})
+    set(out ${A_OUTPUT_DIR}/${name}_${sm}.co)
+    add_custom_command(OUTPUT ${out}
+      COMMAND rawgpu_simpack nv:${sm} $<TARGET_FILE:${name}_host> ${out}
+      DEPENDS rawgpu_simpack ${name}_host
+      COMMENT "sim cubin ${name} for ${sm}")
     list(APPEND outputs ${out})
   endforeach()
   add_custom_target(${name} ALL DEPENDS ${outputs})

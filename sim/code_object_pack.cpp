@@ -13,6 +13,7 @@
 #include "core/elf.h"
 #include "core/elf_writer.h"
 #include "kfd/hsaco.h"
+#include "nv_ioctl/cubin.h"
 #include "sim/kernel_abi.h"
 
 namespace rawgpu::sim {
@@ -231,6 +232,186 @@ core::Result<std::vector<uint8_t>> pack_amd_sim_code_object(std::span<const uint
     std::memcpy(st.symbol, kernels[i].host_symbol.c_str(), kernels[i].host_symbol.size() + 1);
     std::memcpy(elf.data() + entry_addr, &st, sizeof st);
   }
+  return elf;
+}
+
+namespace {
+
+// Appends an .nv.info record (nv_ioctl/cubin.h NvInfoHeader).
+void nv_info_value(std::vector<uint8_t>& out, uint8_t format, uint8_t attribute, uint16_t value) {
+  const nv::NvInfoHeader h{format, attribute, value};
+  const auto* p = reinterpret_cast<const uint8_t*>(&h);
+  out.insert(out.end(), p, p + sizeof h);
+}
+
+template <typename T>
+void nv_info_sval(std::vector<uint8_t>& out, uint8_t attribute, const T& data) {
+  nv_info_value(out, nv::EIFMT_SVAL, attribute, static_cast<uint16_t>(sizeof data));
+  const auto* p = reinterpret_cast<const uint8_t*>(&data);
+  out.insert(out.end(), p, p + sizeof data);
+}
+
+template <typename T>
+void append_pod(std::vector<uint8_t>& out, const T& v) {
+  const auto* p = reinterpret_cast<const uint8_t*>(&v);
+  out.insert(out.end(), p, p + sizeof v);
+}
+
+}  // namespace
+
+core::Result<std::vector<uint8_t>> pack_nv_sim_code_object(std::span<const uint8_t> host_so,
+                                                           std::string_view sm_name) {
+  const std::string op = "pack sim cubin " + std::string(sm_name);
+  std::optional<nv::SmFacts> facts;
+  if (sm_name.size() == 5 && sm_name.starts_with("sm_") &&
+      std::isdigit(static_cast<unsigned char>(sm_name[3])) &&
+      std::isdigit(static_cast<unsigned char>(sm_name[4])))
+    facts = nv::sm_facts(static_cast<uint32_t>((sm_name[3] - '0') * 10 + (sm_name[4] - '0')));
+  if (!facts)
+    return Error::unsupported(op,
+                              "unknown target; simulator cubins are built for sm_86 and sm_90 "
+                              "(nv_ioctl/cubin.h kSmFacts)");
+  RAWGPU_ASSIGN(std::vector<SimKernelDecl> kernels, read_sim_kernels(host_so));
+  const uint32_t sm = facts->sm;
+  // nvcc 13.0 writes SHT_REL relocations for sm_86 and SHT_RELA for sm_90 (nvidia-hopper.md §4.1).
+  const bool rela = sm >= 90;
+  const size_t n = kernels.size();
+  size_t n_shared = 0;
+  for (const SimKernelDecl& k : kernels) {
+    if (k.host_symbol.size() >= sizeof(nv::SimNvEntryStub::symbol))
+      return Error::invalid("sim kernel " + k.name, "name too long for the cubin entry stub");
+    if (k.explicit_size > 0xffffu - facts->param_offset)
+      return Error::invalid("sim kernel " + k.name, "arguments do not fit constant bank 0");
+    if (k.lds) ++n_shared;
+  }
+
+  // Section indices, in the order added below; ElfWriter appends .symtab right after them.
+  const uint32_t kInfo = 1;
+  const uint32_t kKernelInfo = 2;                                // + i
+  const uint32_t kRel = kKernelInfo + static_cast<uint32_t>(n);  // + i
+  const uint32_t kBlob = kRel + static_cast<uint32_t>(n);
+  const uint32_t kText = kBlob + 1;                                    // + i
+  const uint32_t kShared = kText + static_cast<uint32_t>(n);           // + j
+  const uint32_t kConst0 = kShared + static_cast<uint32_t>(n_shared);  // + i
+  const uint32_t kSymtab = kConst0 + static_cast<uint32_t>(n);
+  // Symbols: locals first (ElfWriter keeps that order): the blob's section symbol, then per kernel
+  // the section symbols of .text.<k> (2 + 2i) and .nv.constant0.<k>; then the kernels.
+  const uint32_t kBlobSym = 1;
+  auto const0_sym = [](size_t i) { return static_cast<uint32_t>(3 + 2 * i); };
+  auto func_sym = [n](size_t i) { return static_cast<uint32_t>(2 + 2 * n + i); };
+
+  core::ElfWriter w(ET_EXEC, nv::kEmCuda, nv::kNvElfOsAbi41, nv::kNvElfAbiVersion,
+                    nv::kEfCudaNvcc13Bits | (sm << nv::kEfCudaSmShift));
+  auto add = [&](uint32_t expect, const std::string& name, uint32_t type, uint64_t flags,
+                 std::span<const uint8_t> data, uint64_t align, uint64_t entsize, uint32_t link,
+                 uint32_t info) -> core::Status {
+    if (w.add_section(name, type, flags, data, align, entsize, link, info) != expect)
+      return Error::internal(op,
+                             "section " + name + " did not get index " + std::to_string(expect));
+    return {};
+  };
+
+  std::vector<uint8_t> info;
+  for (size_t i = 0; i < n; ++i) {
+    nv_info_sval(info, nv::EIATTR_REGCOUNT,
+                 nv::EiattrSymbolValue{func_sym(i), nv::kSimNvRegisterCount});
+    nv_info_sval(info, nv::EIATTR_FRAME_SIZE, nv::EiattrSymbolValue{func_sym(i), 0});
+    nv_info_sval(info, nv::EIATTR_MIN_STACK_SIZE, nv::EiattrSymbolValue{func_sym(i), 0});
+  }
+  RAWGPU_TRY(add(kInfo, ".nv.info", nv::kShtNvInfo, 0, info, 4, 0, kSymtab, 0));
+  for (size_t i = 0; i < n; ++i) {
+    const SimKernelDecl& k = kernels[i];
+    std::vector<uint8_t> ki;
+    for (size_t a = k.args.size(); a-- > 0;)  // highest ordinal first, as nvcc
+      nv_info_sval(
+          ki, nv::EIATTR_KPARAM_INFO,
+          nv::EiattrKparamInfo{0, static_cast<uint16_t>(a), static_cast<uint16_t>(k.offsets[a]),
+                               nv::kparam_info_packed(k.args[a].size)});
+    nv_info_value(ki, nv::EIFMT_HVAL, nv::EIATTR_MAXREG_COUNT, 0xff);
+    if (k.lds) nv_info_value(ki, nv::EIFMT_BVAL, nv::EIATTR_NUM_BARRIERS, 1);
+    if (k.explicit_size) {
+      nv_info_value(ki, nv::EIFMT_HVAL, nv::EIATTR_CBANK_PARAM_SIZE,
+                    static_cast<uint16_t>(k.explicit_size));
+      nv_info_sval(ki, nv::EIATTR_PARAM_CBANK,
+                   nv::EiattrParamCbank{const0_sym(i), static_cast<uint16_t>(facts->param_offset),
+                                        static_cast<uint16_t>(k.explicit_size)});
+    }
+    RAWGPU_TRY(add(kKernelInfo + static_cast<uint32_t>(i), ".nv.info." + k.name, nv::kShtNvInfo,
+                   SHF_INFO_LINK, ki, 4, 0, kSymtab, kText + static_cast<uint32_t>(i)));
+  }
+  // One R_CUDA_64 per stub, at blob_va, against the blob's section symbol. r_offset is fixed up
+  // after layout (an address in ET_EXEC).
+  for (size_t i = 0; i < n; ++i) {
+    std::vector<uint8_t> rel;
+    const uint64_t r_info = (uint64_t{kBlobSym} << 32) | nv::R_CUDA_64;
+    append_pod(rel, uint64_t{offsetof(nv::SimNvEntryStub, blob_va)});
+    append_pod(rel, r_info);
+    if (rela) append_pod(rel, int64_t{0});
+    RAWGPU_TRY(add(kRel + static_cast<uint32_t>(i),
+                   (rela ? ".rela.text." : ".rel.text.") + kernels[i].name,
+                   rela ? SHT_RELA : SHT_REL, SHF_INFO_LINK, rel, 8, rela ? 24 : 16, kSymtab,
+                   kText + static_cast<uint32_t>(i)));
+  }
+  std::vector<uint8_t> blob;
+  nv::SimNvBlobHeader bh{};
+  std::memcpy(bh.magic, nv::kSimNvBlobMagic, sizeof bh.magic);
+  bh.abi_version = RG_SIM_ABI_VERSION;
+  bh.so_size = static_cast<uint32_t>(host_so.size());
+  bh.so_hash = kfd::sim_hash(host_so.data(), host_so.size());
+  append_pod(blob, bh);
+  blob.insert(blob.end(), host_so.begin(), host_so.end());
+  RAWGPU_TRY(add(kBlob, nv::kSimNvBlobSection, SHT_PROGBITS, SHF_ALLOC, blob, 128, 0, 0, 0));
+  for (size_t i = 0; i < n; ++i) {
+    const SimKernelDecl& k = kernels[i];
+    nv::SimNvEntryStub st{};
+    std::memcpy(st.magic, nv::kSimNvEntryMagic, sizeof st.magic);
+    st.param_offset = facts->param_offset;
+    st.param_size = k.explicit_size;
+    st.shared_size = k.lds;
+    std::memcpy(st.symbol, k.host_symbol.c_str(), k.host_symbol.size() + 1);
+    std::vector<uint8_t> text;
+    append_pod(text, st);
+    // sh_info: the kernel's symbol; sm_86 also puts the register count in bits 31:24.
+    const uint32_t sh_info = func_sym(i) | (sm < 90 ? nv::kSimNvRegisterCount << 24 : 0);
+    RAWGPU_TRY(add(kText + static_cast<uint32_t>(i), ".text." + k.name, SHT_PROGBITS,
+                   SHF_ALLOC | SHF_EXECINSTR, text, 128, 0, kSymtab, sh_info));
+  }
+  uint32_t j = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!kernels[i].lds) continue;
+    const std::vector<uint8_t> size_only(kernels[i].lds + facts->shared_reserve, 0);  // NOBITS
+    RAWGPU_TRY(add(kShared + j++, ".nv.shared." + kernels[i].name, SHT_NOBITS,
+                   SHF_WRITE | SHF_ALLOC | SHF_INFO_LINK, size_only, 16, 0, 0,
+                   kText + static_cast<uint32_t>(i)));
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const std::vector<uint8_t> cb0(facts->param_offset + kernels[i].explicit_size, 0);
+    RAWGPU_TRY(add(kConst0 + static_cast<uint32_t>(i), ".nv.constant0." + kernels[i].name,
+                   SHT_PROGBITS, SHF_ALLOC | SHF_INFO_LINK, cb0, 4, 0, 0,
+                   kText + static_cast<uint32_t>(i)));
+  }
+
+  w.add_symbol(nv::kSimNvBlobSection, static_cast<uint16_t>(kBlob), 0, 0, STT_SECTION, STB_LOCAL);
+  for (size_t i = 0; i < n; ++i) {
+    w.add_symbol(".text." + kernels[i].name, static_cast<uint16_t>(kText + i), 0, 0, STT_SECTION,
+                 STB_LOCAL);
+    w.add_symbol(".nv.constant0." + kernels[i].name, static_cast<uint16_t>(kConst0 + i), 0, 0,
+                 STT_SECTION, STB_LOCAL);
+  }
+  for (size_t i = 0; i < n; ++i)
+    w.add_symbol(kernels[i].name, static_cast<uint16_t>(kText + i), 0, sizeof(nv::SimNvEntryStub),
+                 STT_FUNC, STB_GLOBAL);
+  std::vector<uint8_t> elf = w.finish();
+
+  // Relocation offsets are addresses in ET_EXEC: add each stub's section address.
+  RAWGPU_ASSIGN(core::ElfView view, core::ElfView::parse(elf));
+  if (view.sections().size() <= kSymtab || view.sections()[kSymtab].type != SHT_SYMTAB)
+    return Error::internal(op, ".symtab is not at the expected index");
+  std::vector<std::pair<uint64_t, uint64_t>> patches;  // file offset of r_offset, value
+  for (size_t i = 0; i < n; ++i)
+    patches.emplace_back(view.sections()[kRel + i].offset,
+                         view.sections()[kText + i].addr + offsetof(nv::SimNvEntryStub, blob_va));
+  for (const auto& [at, value] : patches) std::memcpy(elf.data() + at, &value, sizeof value);
   return elf;
 }
 

@@ -41,4 +41,16 @@ core::Result<std::vector<SimKernelDecl>> read_sim_kernels(std::span<const uint8_
 core::Result<std::vector<uint8_t>> pack_amd_sim_code_object(std::span<const uint8_t> host_so,
                                                            std::string_view gfx_target);
 
+// Packs a host shared object into a simulator cubin for `sm` ("sm_86", "sm_90"; the SMs of
+// nv_ioctl/cubin.h kSmFacts) in nvcc 13.0's layout, so nv::parse_cubin loads it like a real one
+// (and flags it simulated): ET_EXEC, EM_CUDA, the SM in e_flags; per kernel a .text.<kernel>
+// holding a SimNvEntryStub, .nv.info.<kernel> (EIATTR_KPARAM_INFO at the C-struct offsets of the
+// RG_SIM_KERNEL arguments, EIATTR_CBANK_PARAM_SIZE, EIATTR_PARAM_CBANK at the SM's parameter
+// offset, EIATTR_MAXREG_COUNT, EIATTR_NUM_BARRIERS when it declares lds), .nv.constant0.<kernel>
+// (parameter offset + size bytes), .nv.shared.<kernel> when it declares lds (on sm_90 including
+// the 1 KiB reserve, as nvcc does), and .rel[a].text.<kernel> with the R_CUDA_64 that points the
+// stub at the host object; .nv.info holds EIATTR_REGCOUNT / _FRAME_SIZE / _MIN_STACK_SIZE.
+core::Result<std::vector<uint8_t>> pack_nv_sim_code_object(std::span<const uint8_t> host_so,
+                                                           std::string_view sm);
+
 }  // namespace rawgpu::sim

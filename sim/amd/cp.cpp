@@ -56,8 +56,8 @@ std::string hex(uint64_t v) {
 
 // ---- tunables (simulator choices, not hardware facts) --------------------------------------
 
-constexpr uint32_t kPacketBudget = 512;        // packets per queue per round-robin turn
-constexpr uint32_t kMaxIbDepth = 4;            // nested INDIRECT_BUFFER levels (guards IB loops)
+constexpr uint32_t kPacketBudget = 512;  // packets per queue per round-robin turn
+constexpr uint32_t kMaxIbDepth = 4;      // nested INDIRECT_BUFFER levels (guards IB loops)
 constexpr auto kSpinTime = std::chrono::microseconds(50);  // yield-spin after the last progress
 constexpr auto kFirstNap = std::chrono::microseconds(8);
 constexpr auto kMaxNap = std::chrono::microseconds(100);
@@ -85,8 +85,8 @@ struct HostObjects {
   std::map<std::pair<uint64_t, uint32_t>, void*> handles;
 };
 HostObjects& host_objects() {
-  static HostObjects h;
-  return h;
+  static HostObjects* h = new HostObjects;  // never destroyed: CP threads may outlive statics
+  return *h;
 }
 
 // dlopen()s the host shared object `so` (so_size bytes, sim_hash `hash`) through a memfd.
@@ -96,8 +96,9 @@ core::Result<void*> load_host_object(const uint8_t* so, uint32_t so_size, uint64
   auto it = h.handles.find({hash, so_size});
   if (it != h.handles.end()) return it->second;
   if (kfd::sim_hash(so, so_size) != hash) {
-    return core::Error::invalid("sim kernel blob", "the host object's hash does not match its "
-                                                   "header (corrupted code object in GPU memory)");
+    return core::Error::invalid("sim kernel blob",
+                                "the host object's hash does not match its "
+                                "header (corrupted code object in GPU memory)");
   }
   const int fd = ::memfd_create("rawgpu-sim-kernels", MFD_CLOEXEC);
   if (fd < 0) return core::Error::sys("memfd_create", errno, "cannot stage a sim kernel object");
@@ -203,7 +204,10 @@ bool compare(kfd::CompareFunc f, uint32_t v, uint32_t ref) {
 std::string describe_fault(const GpuFault& f) {
   std::string s = "GPU page fault at " + hex(f.va) + " (";
   s += (f.access & kExecute) ? "execute" : (f.access & kWrite) ? "write" : "read";
-  s += f.not_present ? ", not present)" : f.read_only ? ", read-only)" : f.no_execute ? ", no-execute)" : ")";
+  s += f.not_present  ? ", not present)"
+       : f.read_only  ? ", read-only)"
+       : f.no_execute ? ", no-execute)"
+                      : ")";
   return s;
 }
 
@@ -238,10 +242,11 @@ struct Launch {
   uint64_t kernarg_va = 0;
   bool has_kernarg = false;
   uint32_t lds_bytes = 0;
-  uint32_t dims = 0;  // AQL setup dimensions; 0 on PM4 (the packet carries none)
-  uint32_t user_sgpr_count = 0;  // PM4: RSRC2.USER_SGPR_COUNT as programmed
+  uint32_t dims = 0;                    // AQL setup dimensions; 0 on PM4 (the packet carries none)
+  uint32_t private_bytes = 0;           // AQL private_segment_size
+  uint32_t user_sgpr_count = 0;         // PM4: RSRC2.USER_SGPR_COUNT as programmed
   const uint32_t* user_data = nullptr;  // PM4: COMPUTE_USER_DATA_0..15
-  std::optional<bool> wave32;    // PM4 gfx10+: DISPATCH_INITIATOR.CS_W32_EN
+  std::optional<bool> wave32;           // PM4 gfx10+: DISPATCH_INITIATOR.CS_W32_EN
 };
 
 // Executes the work of one queue for one round-robin turn.
@@ -276,7 +281,8 @@ class Exec {
       case Where::kIb: s = "PM4 IB " + hex(ib_va_) + " dword " + hex(at_); break;
       case Where::kAql: s = "AQL packet " + std::to_string(at_); break;
     }
-    if (where_ == Where::kIb && q_.type == QueueType::kComputeAql) s += " (AQL packet " + std::to_string(s_.rptr) + ")";
+    if (where_ == Where::kIb && q_.type == QueueType::kComputeAql)
+      s += " (AQL packet " + std::to_string(s_.rptr) + ")";
     return s + " of queue " + std::to_string(q_.queue_id);
   }
 
@@ -294,7 +300,9 @@ class Exec {
     q_.faulted.store(true);
     return Step::kFault;
   }
-  Step fail(const std::string& what) { return stop("queue " + std::to_string(q_.queue_id) + ": " + what); }
+  Step fail(const std::string& what) {
+    return stop("queue " + std::to_string(q_.queue_id) + ": " + what);
+  }
   Step fail_at(const std::string& what) { return stop(what + " at " + location()); }
   Step page_fault(const GpuFault& f, const std::string& what) {
     return stop(describe_fault(f) + " " + what + " at " + location(), &f);
@@ -318,8 +326,8 @@ class Exec {
       return nullptr;
     }
     if (va % sizeof(T)) {
-      fail_at(std::string(what) + ": address " + hex(va) + " is not " +
-              std::to_string(sizeof(T)) + "-byte aligned");
+      fail_at(std::string(what) + ": address " + hex(va) + " is not " + std::to_string(sizeof(T)) +
+              "-byte aligned");
       return nullptr;
     }
     return reinterpret_cast<T*>(p);
@@ -341,12 +349,8 @@ class Exec {
   // The 64-bit read pointer the CP writes back (fact sheet §4.5: AQL read_dispatch_id).
   bool publish_rptr() {
     if (!rptr_) {
-      GpuFault f;
-      rptr_ = reinterpret_cast<uint64_t*>(xlate(q_.rptr_va, 8, kWrite, &f));
-      if (!rptr_) {
-        page_fault(f, "writing the read pointer");
-        return false;
-      }
+      rptr_ = word<uint64_t>(q_.rptr_va, kWrite, "writing the read pointer");
+      if (!rptr_) return false;
     }
     std::atomic_ref<uint64_t>(*rptr_).store(s_.rptr, std::memory_order_release);
     return true;
@@ -398,7 +402,10 @@ class Exec {
   const uint32_t* ring(const char* engine) {
     GpuFault f;
     auto* r = reinterpret_cast<const uint32_t*>(xlate(q_.ring_va, q_.ring_size, kRead, &f));
-    if (!r) stop(describe_fault(f) + " fetching the " + engine + " ring of queue " + std::to_string(q_.queue_id), &f);
+    if (!r)
+      stop(describe_fault(f) + " fetching the " + engine + " ring of queue " +
+               std::to_string(q_.queue_id),
+           &f);
     return r;
   }
 
@@ -460,7 +467,9 @@ class Exec {
       if (host_level != level || host_va != fr.va) {
         GpuFault f;
         host = reinterpret_cast<const uint32_t*>(xlate(fr.va, uint64_t{fr.size} * 4, kRead, &f));
-        if (!host) return page_fault(f, "fetching an indirect buffer of " + std::to_string(fr.size) + " dwords");
+        if (!host)
+          return page_fault(
+              f, "fetching an indirect buffer of " + std::to_string(fr.size) + " dwords");
         host_level = level;
         host_va = fr.va;
       }
@@ -492,12 +501,14 @@ class Exec {
         return Step::kDone;
       case PacketId::kPm4SetShReg: {
         const auto p = *d.as<kfd::Pm4SetShReg>();  // reg + n <= 0x3000 checked by the decoder
-        for (size_t i = 0; i < p.values.size(); ++i) sh(p.reg + static_cast<uint32_t>(i)) = p.values[i];
+        for (size_t i = 0; i < p.values.size(); ++i)
+          sh(p.reg + static_cast<uint32_t>(i)) = p.values[i];
         return Step::kDone;
       }
       case PacketId::kPm4SetUconfigReg: {
         const auto p = *d.as<kfd::Pm4SetUconfigReg>();
-        for (size_t i = 0; i < p.values.size(); ++i) s_.uconfig[p.reg + static_cast<uint32_t>(i)] = p.values[i];
+        for (size_t i = 0; i < p.values.size(); ++i)
+          s_.uconfig[p.reg + static_cast<uint32_t>(i)] = p.values[i];
         return Step::kDone;
       }
       case PacketId::kPm4ReleaseMem: return release_mem(*d.as<kfd::Pm4ReleaseMem>());
@@ -524,7 +535,8 @@ class Exec {
         const auto p = *d.as<kfd::Pm4IndirectBuffer>();
         if (!p.valid) return fail_at("INDIRECT_BUFFER without VALID");
         if (p.chain) {
-          if (!frame) return fail_at("INDIRECT_BUFFER with CHAIN in the ring (chaining replaces an IB)");
+          if (!frame)
+            return fail_at("INDIRECT_BUFFER with CHAIN in the ring (chaining replaces an IB)");
           frame->va = p.ib_base;
           frame->size = p.ib_size;
           frame->pos = 0;
@@ -532,16 +544,19 @@ class Exec {
           return Step::kDone;
         }
         if (s_.ibs.size() >= kMaxIbDepth)
-          return fail_at("INDIRECT_BUFFER nested deeper than " + std::to_string(kMaxIbDepth) + " levels");
+          return fail_at("INDIRECT_BUFFER nested deeper than " + std::to_string(kMaxIbDepth) +
+                         " levels");
         s_.ibs.push_back({.va = p.ib_base, .size = p.ib_size, .pos = 0, .parent_advance = 0});
         return Step::kDone;
       }
       case PacketId::kPm4PredExec: {
         const auto p = *d.as<kfd::Pm4PredExec>();
         // PRED_EXEC works only inside an IB (fact sheet §6.2, §9 multi-XCC).
-        if (!frame) return fail_at("PRED_EXEC outside an indirect buffer (the CP honours it only in an IB)");
+        if (!frame)
+          return fail_at("PRED_EXEC outside an indirect buffer (the CP honours it only in an IB)");
         if (uint64_t{frame->pos} + d.dwords() + p.exec_count > frame->size)
-          return fail_at("PRED_EXEC exec_count " + std::to_string(p.exec_count) + " runs past the end of the IB");
+          return fail_at("PRED_EXEC exec_count " + std::to_string(p.exec_count) +
+                         " runs past the end of the IB");
         // One simulated CP stands for every XCC: the predicated packets run once if any XCC
         // of this GPU is selected.
         const uint32_t xccs = gpu_.profile.num_xcc >= 8 ? 0xFFu : (1u << gpu_.profile.num_xcc) - 1;
@@ -556,11 +571,13 @@ class Exec {
 
   Step release_mem(const kfd::Pm4ReleaseMem& p) {
     if (p.dst_sel != kfd::DstSel::kMemoryController && p.dst_sel != kfd::DstSel::kTcL2)
-      return fail_at("RELEASE_MEM DST_SEL " + std::to_string(static_cast<int>(p.dst_sel)) + " (queue write pointer) is not simulated");
+      return fail_at("RELEASE_MEM DST_SEL " + std::to_string(static_cast<int>(p.dst_sel)) +
+                     " (queue write pointer) is not simulated");
     switch (p.data_sel) {
       case kfd::DataSel::kNone: break;
       case kfd::DataSel::kSend32BitLow:
-        if (!store<uint32_t>(p.addr, static_cast<uint32_t>(p.data), "in RELEASE_MEM")) return Step::kFault;
+        if (!store<uint32_t>(p.addr, static_cast<uint32_t>(p.data), "in RELEASE_MEM"))
+          return Step::kFault;
         break;
       case kfd::DataSel::kSend64BitData:
         if (!store<uint64_t>(p.addr, p.data, "in RELEASE_MEM")) return Step::kFault;
@@ -591,26 +608,33 @@ class Exec {
     if (p.dst_sel == kfd::WriteDataDstSel::kMemMappedRegister) {
       const uint64_t last = p.dst_addr + (p.wr_one_addr ? 0 : p.data.size() - 1);
       if (p.dst_addr < kfd::kShRegBase || last >= kfd::kShRegEnd)
-        return fail_at("WRITE_DATA to register " + hex(p.dst_addr) + " outside the SH window is not simulated");
+        return fail_at("WRITE_DATA to register " + hex(p.dst_addr) +
+                       " outside the SH window is not simulated");
       for (size_t i = 0; i < p.data.size(); ++i)
         sh(static_cast<uint32_t>(p.dst_addr + (p.wr_one_addr ? 0 : i))) = p.data[i];
       return Step::kDone;
     }
     if (p.dst_sel != kfd::WriteDataDstSel::kMemory && p.dst_sel != kfd::WriteDataDstSel::kTcL2)
-      return fail_at("WRITE_DATA DST_SEL " + std::to_string(static_cast<int>(p.dst_sel)) + " is not simulated");
+      return fail_at("WRITE_DATA DST_SEL " + std::to_string(static_cast<int>(p.dst_sel)) +
+                     " is not simulated");
     const uint64_t bytes = p.wr_one_addr ? 4 : 4 * p.data.size();
     GpuFault f;
     uint8_t* dst = xlate(p.dst_addr, bytes, kWrite, &f);
     if (!dst) return page_fault(f, "in WRITE_DATA");
     auto* w = reinterpret_cast<uint32_t*>(dst);
     for (size_t i = 0; i < p.data.size(); ++i)
-      std::atomic_ref<uint32_t>(w[p.wr_one_addr ? 0 : i]).store(p.data[i], std::memory_order_release);
+      std::atomic_ref<uint32_t>(w[p.wr_one_addr ? 0 : i])
+          .store(p.data[i], std::memory_order_release);
     return Step::kDone;
   }
 
   Step dispatch_direct(const kfd::Pm4DispatchDirect& p) {
     if (!p.initiator.compute_shader_en)
       return fail_at("DISPATCH_DIRECT without COMPUTE_SHADER_EN launches nothing");
+    // A non-zero COMPUTE_START_X/Y/Z offsets the workgroup ids; runtimes write 0 (fact sheet
+    // §6.2 step 10) and the simulator does not model the offset.
+    if (sh(kfd::regCOMPUTE_START_X) | sh(kfd::regCOMPUTE_START_Y) | sh(kfd::regCOMPUTE_START_Z))
+      return fail_at("DISPATCH_DIRECT with COMPUTE_START_X/Y/Z other than 0 is not simulated");
     Launch l;
     l.entry = ((uint64_t{sh(kfd::regCOMPUTE_PGM_HI)} << 32) | sh(kfd::regCOMPUTE_PGM_LO)) << 8;
     // NUM_THREAD_FULL[15:0] of COMPUTE_NUM_THREAD_X/Y/Z (NUM_THREAD_PARTIAL above is not used).
@@ -644,7 +668,8 @@ class Exec {
                      " ISA; the simulator runs only simulator code objects");
     }
     const size_t sym_len = strnlen(stub.symbol, sizeof stub.symbol);
-    if (sym_len == sizeof stub.symbol) return fail_at("the sim entry stub at " + hex(l.entry) + " has no NUL-terminated symbol");
+    if (sym_len == sizeof stub.symbol)
+      return fail_at("the sim entry stub at " + hex(l.entry) + " has no NUL-terminated symbol");
     const std::string_view symbol(stub.symbol, sym_len);
     kernel_ = symbol.substr(symbol.starts_with(kHostSymbolPrefix) ? kHostSymbolPrefix.size() : 0);
 
@@ -659,50 +684,65 @@ class Exec {
     std::memcpy(&kd, kd_p, sizeof kd);
 
     const UserSgprs u = user_sgprs(kd);
-    const uint32_t kd_count = (kd.compute_pgm_rsrc2 & kfd::COMPUTE_PGM_RSRC2_USER_SGPR_COUNT_MASK) >>
-                              kfd::COMPUTE_PGM_RSRC2_USER_SGPR_COUNT_SHIFT;
+    const uint32_t kd_count =
+        (kd.compute_pgm_rsrc2 & kfd::COMPUTE_PGM_RSRC2_USER_SGPR_COUNT_MASK) >>
+        kfd::COMPUTE_PGM_RSRC2_USER_SGPR_COUNT_SHIFT;
     if (kd_count != u.count) {
       return fail_at("kernel " + std::string(kernel_) + ": its descriptor's USER_SGPR_COUNT " +
                      std::to_string(kd_count) + " disagrees with the " + std::to_string(u.count) +
                      " user SGPRs its kernel_code_properties enable");
     }
-    const bool kd_wave32 = kd.kernel_code_properties & kfd::KERNEL_CODE_PROPERTY_ENABLE_WAVEFRONT_SIZE32;
+    const bool kd_wave32 =
+        kd.kernel_code_properties & kfd::KERNEL_CODE_PROPERTY_ENABLE_WAVEFRONT_SIZE32;
     if (l.user_data) {  // PM4: the registers the runtime programmed (§8.5)
       if (l.user_sgpr_count != u.count) {
-        return fail_at("kernel " + std::string(kernel_) + ": COMPUTE_PGM_RSRC2.USER_SGPR_COUNT is " +
-                       std::to_string(l.user_sgpr_count) + " but its kernel_code_properties enable " +
-                       std::to_string(u.count) + " user SGPRs (fact sheet §8.5)");
+        return fail_at(
+            "kernel " + std::string(kernel_) + ": COMPUTE_PGM_RSRC2.USER_SGPR_COUNT is " +
+            std::to_string(l.user_sgpr_count) + " but its kernel_code_properties enable " +
+            std::to_string(u.count) + " user SGPRs (fact sheet §8.5)");
       }
-      if (u.count > kUserDataRegs) return fail_at("kernel " + std::string(kernel_) + " needs more than 16 user SGPRs");
+      if (u.count > kUserDataRegs)
+        return fail_at("kernel " + std::string(kernel_) + " needs more than 16 user SGPRs");
       if (u.kernarg >= 0) {
         l.has_kernarg = true;
         l.kernarg_va = l.user_data[u.kernarg] | (uint64_t{l.user_data[u.kernarg + 1]} << 32);
       }
-      if (gpu_.gfx == kfd::GfxGen::kGfx9 && kd_wave32)
-        return fail_at("kernel " + std::string(kernel_) + " is wave32, which gfx9 does not run");
       if (l.wave32 && *l.wave32 != kd_wave32) {
-        return fail_at("DISPATCH_INITIATOR.CS_W32_EN=" + std::to_string(*l.wave32) + " but kernel " +
-                       std::string(kernel_) + " is built for wave" + (kd_wave32 ? "32" : "64"));
+        return fail_at("DISPATCH_INITIATOR.CS_W32_EN=" + std::to_string(*l.wave32) +
+                       " but kernel " + std::string(kernel_) + " is built for wave" +
+                       (kd_wave32 ? "32" : "64"));
       }
     } else {
       l.has_kernarg = u.kernarg >= 0;
+      if (l.private_bytes < kd.private_segment_fixed_size) {
+        return fail_at("kernel " + std::string(kernel_) + " needs " +
+                       std::to_string(kd.private_segment_fixed_size) +
+                       " bytes of private memory per work-item but private_segment_size is " +
+                       std::to_string(l.private_bytes));
+      }
     }
+    if (gpu_.gfx == kfd::GfxGen::kGfx9 && kd_wave32)
+      return fail_at("kernel " + std::string(kernel_) + " is wave32, which gfx9 does not run");
 
     const uint32_t items = l.group[0] * l.group[1] * l.group[2];
     if (l.group[0] == 0 || l.group[1] == 0 || l.group[2] == 0 || l.group[0] > kMaxWorkgroupItems ||
         l.group[1] > kMaxWorkgroupItems || items > kMaxWorkgroupItems) {
-      return fail_at("kernel " + std::string(kernel_) + ": workgroup size " + std::to_string(l.group[0]) +
-                     "x" + std::to_string(l.group[1]) + "x" + std::to_string(l.group[2]) +
-                     " is not within 1..1024 work-items");
+      return fail_at("kernel " + std::string(kernel_) + ": workgroup size " +
+                     std::to_string(l.group[0]) + "x" + std::to_string(l.group[1]) + "x" +
+                     std::to_string(l.group[2]) + " is not within 1..1024 work-items");
     }
     if (l.lds_bytes < kd.group_segment_fixed_size) {
-      return fail_at("kernel " + std::string(kernel_) + " needs " + std::to_string(kd.group_segment_fixed_size) +
-                     " bytes of static LDS but the dispatch allocates " + std::to_string(l.lds_bytes) +
-                     (l.user_data ? " (COMPUTE_PGM_RSRC2.GRANULATED_LDS_SIZE, 512-byte granules)" : " (group_segment_size)"));
+      return fail_at("kernel " + std::string(kernel_) + " needs " +
+                     std::to_string(kd.group_segment_fixed_size) +
+                     " bytes of static LDS but the dispatch allocates " +
+                     std::to_string(l.lds_bytes) +
+                     (l.user_data ? " (COMPUTE_PGM_RSRC2.GRANULATED_LDS_SIZE, 512-byte granules)"
+                                  : " (group_segment_size)"));
     }
     if (l.lds_bytes > gpu_.profile.lds_size_in_kb * 1024) {
       return fail_at("kernel " + std::string(kernel_) + ": " + std::to_string(l.lds_bytes) +
-                     " bytes of LDS exceed the " + std::to_string(gpu_.profile.lds_size_in_kb) + " KiB of a workgroup");
+                     " bytes of LDS exceed the " + std::to_string(gpu_.profile.lds_size_in_kb) +
+                     " KiB of a workgroup");
     }
 
     const uint8_t* kernarg = nullptr;
@@ -765,21 +805,24 @@ class Exec {
       std::memcpy(&count, hidden + kHiddenBlockCount + 4 * i, 4);
       std::memcpy(&size, hidden + kHiddenGroupSize + 2 * i, 2);
       if (count != l.grid[i]) {
-        return fail_at("kernel " + std::string(kernel_) + ": hidden_block_count_" + axis[i] + " is " +
-                       std::to_string(count) + " but the dispatch has " + std::to_string(l.grid[i]) + " workgroups");
+        return fail_at("kernel " + std::string(kernel_) + ": hidden_block_count_" + axis[i] +
+                       " is " + std::to_string(count) + " but the dispatch has " +
+                       std::to_string(l.grid[i]) + " workgroups");
       }
       if (size != l.group[i]) {
-        return fail_at("kernel " + std::string(kernel_) + ": hidden_group_size_" + axis[i] + " is " +
-                       std::to_string(size) + " but the dispatch's workgroup size is " + std::to_string(l.group[i]));
+        return fail_at("kernel " + std::string(kernel_) + ": hidden_group_size_" + axis[i] +
+                       " is " + std::to_string(size) + " but the dispatch's workgroup size is " +
+                       std::to_string(l.group[i]));
       }
     }
     uint16_t dims;
     std::memcpy(&dims, hidden + kHiddenGridDims, 2);
     const bool ok = l.dims != 0 ? dims == l.dims : (dims >= used_dims && dims <= 3);
     if (!ok) {
-      return fail_at("kernel " + std::string(kernel_) + ": hidden_grid_dims is " + std::to_string(dims) +
-                     (l.dims != 0 ? " but the packet's setup has " + std::to_string(l.dims) + " dimensions"
-                                  : " but the dispatch uses " + std::to_string(used_dims)));
+      return fail_at(
+          "kernel " + std::string(kernel_) + ": hidden_grid_dims is " + std::to_string(dims) +
+          (l.dims != 0 ? " but the packet's setup has " + std::to_string(l.dims) + " dimensions"
+                       : " but the dispatch uses " + std::to_string(used_dims)));
     }
     return Step::kDone;
   }
@@ -792,10 +835,12 @@ class Exec {
     kfd::SimBlobHeader h;
     std::memcpy(&h, hp, sizeof h);
     if (std::memcmp(h.magic, kfd::kSimBlobMagic, sizeof h.magic) != 0)
-      return fail_at("kernel " + std::string(kernel_) + ": no simulator blob at " + hex(blob_va) + " (corrupted code object)");
+      return fail_at("kernel " + std::string(kernel_) + ": no simulator blob at " + hex(blob_va) +
+                     " (corrupted code object)");
     if (h.abi_version != RG_SIM_ABI_VERSION) {
-      return fail_at("kernel " + std::string(kernel_) + ": sim kernel ABI version " + std::to_string(h.abi_version) +
-                     ", this simulator runs version " + std::to_string(RG_SIM_ABI_VERSION) + " (rebuild the code object)");
+      return fail_at("kernel " + std::string(kernel_) + ": sim kernel ABI version " +
+                     std::to_string(h.abi_version) + ", this simulator runs version " +
+                     std::to_string(RG_SIM_ABI_VERSION) + " (rebuild the code object)");
     }
     const uint64_t key = h.so_hash ^ std::hash<std::string_view>{}(symbol);
     for (auto [it, e] = gpu_.fns.equal_range(key); it != e; ++it) {
@@ -808,12 +853,14 @@ class Exec {
     const uint8_t* so = xlate(blob_va, sizeof h + uint64_t{h.so_size}, kExecute, &f);
     if (!so) return page_fault(f, "fetching the code object of kernel " + std::string(kernel_));
     core::Result<void*> handle = load_host_object(so + sizeof h, h.so_size, h.so_hash);
-    if (!handle.ok()) return fail_at("kernel " + std::string(kernel_) + ": " + handle.error().message());
+    if (!handle.ok())
+      return fail_at("kernel " + std::string(kernel_) + ": " + handle.error().message());
     const std::string sym(symbol);
     void* fn = ::dlsym(*handle, sym.c_str());
     if (!fn) {
       const char* why = ::dlerror();
-      return fail_at("kernel " + std::string(kernel_) + ": dlsym " + sym + ": " + (why ? why : "not found"));
+      return fail_at("kernel " + std::string(kernel_) + ": dlsym " + sym + ": " +
+                     (why ? why : "not found"));
     }
     rg_sim_kernel_fn kfn;
     static_assert(sizeof kfn == sizeof fn);
@@ -852,9 +899,10 @@ class Exec {
       auto* slot = const_cast<uint32_t*>(r + idx * kfd::kAqlPacketDwords);
       const uint32_t header = std::atomic_ref<uint32_t>(*slot).load(std::memory_order_acquire);
       if ((header & 0xFF) == kfd::HSA_PACKET_TYPE_INVALID) return Step::kStall;
-      core::Result<DecodedPacket> d = kfd::decode_aql({slot, kfd::kAqlPacketDwords}, 0,
-                                                      static_cast<uint32_t>(idx * kfd::kAqlPacketDwords));
-      if (!d.ok()) return fail("AQL packet " + std::to_string(s_.rptr) + ": " + d.error().message());
+      core::Result<DecodedPacket> d = kfd::decode_aql(
+          {slot, kfd::kAqlPacketDwords}, 0, static_cast<uint32_t>(idx * kfd::kAqlPacketDwords));
+      if (!d.ok())
+        return fail("AQL packet " + std::to_string(s_.rptr) + ": " + d.error().message());
       uint64_t signal = 0;
       Step st = exec_aql(*d, &signal);
       if (st != Step::kDone) return st;
@@ -894,21 +942,27 @@ class Exec {
         l.dims = p.dimensions;
         l.kernarg_va = p.kernarg_address;
         l.lds_bytes = p.group_segment_size;
+        l.private_bytes = p.private_segment_size;
         for (uint32_t i = 0; i < 3; ++i) {
           // Unused dimensions must be 1 (HSA kernel dispatch packet rules).
           if (i >= p.dimensions && (wg[i] != 1 || grid[i] != 1))
             return fail_at("KERNEL_DISPATCH with " + std::to_string(p.dimensions) +
-                           " dimensions has a size other than 1 in dimension " + std::to_string(i + 1));
-          if (wg[i] == 0) return fail_at("KERNEL_DISPATCH workgroup size 0 in dimension " + std::to_string(i + 1));
+                           " dimensions has a size other than 1 in dimension " +
+                           std::to_string(i + 1));
+          if (wg[i] == 0)
+            return fail_at("KERNEL_DISPATCH workgroup size 0 in dimension " +
+                           std::to_string(i + 1));
           l.group[i] = wg[i];
-          l.grid[i] = static_cast<uint32_t>((uint64_t{grid[i]} + wg[i] - 1) / wg[i]);  // grid is in work-items
+          l.grid[i] = static_cast<uint32_t>((uint64_t{grid[i]} + wg[i] - 1) /
+                                            wg[i]);  // grid is in work-items
         }
         const uint8_t* kd_p = nullptr;
         GpuFault f;
         kd_p = xlate(p.kernel_object, sizeof(kfd::kernel_descriptor_t), kRead, &f);
         if (!kd_p) return page_fault(f, "reading kernel_object");
         int64_t entry_off;
-        std::memcpy(&entry_off, kd_p + offsetof(kfd::kernel_descriptor_t, kernel_code_entry_byte_offset), 8);
+        std::memcpy(&entry_off,
+                    kd_p + offsetof(kfd::kernel_descriptor_t, kernel_code_entry_byte_offset), 8);
         l.entry = p.kernel_object + static_cast<uint64_t>(entry_off);
         return launch(l);
       }
@@ -930,7 +984,8 @@ class Exec {
         for (uint64_t dep : deps) {
           if (dep == 0) continue;
           any_dep = true;
-          std::optional<int64_t> v = load<int64_t>(dep + kSignalValue, "reading a barrier dependency signal");
+          std::optional<int64_t> v =
+              load<int64_t>(dep + kSignalValue, "reading a barrier dependency signal");
           if (!v) return Step::kFault;
           if (*v == 0) {
             any_done = true;
@@ -944,7 +999,8 @@ class Exec {
       case PacketId::kAqlBarrierValue: {
         const auto p = *d.as<kfd::AqlBarrierValue>();
         *signal = p.completion_signal;
-        std::optional<int64_t> v = load<int64_t>(p.signal + kSignalValue, "reading the BARRIER_VALUE signal");
+        std::optional<int64_t> v =
+            load<int64_t>(p.signal + kSignalValue, "reading the BARRIER_VALUE signal");
         if (!v) return Step::kFault;
         const int64_t a = static_cast<int64_t>(static_cast<uint64_t>(*v) & p.mask);
         const auto b = static_cast<int64_t>(p.value);
@@ -974,12 +1030,15 @@ class Exec {
     int64_t* value = word<int64_t>(sig + kSignalValue, kRead | kWrite, "completing the signal");
     if (!value) return Step::kFault;
     std::atomic_ref<int64_t>(*value).fetch_sub(1, std::memory_order_acq_rel);
-    std::optional<uint64_t> mailbox = load<uint64_t>(sig + kSignalMailbox, "reading the signal's event mailbox");
+    std::optional<uint64_t> mailbox =
+        load<uint64_t>(sig + kSignalMailbox, "reading the signal's event mailbox");
     if (!mailbox) return Step::kFault;
     if (*mailbox != 0) {
-      std::optional<uint32_t> event = load<uint32_t>(sig + kSignalEventId, "reading the signal's event id");
+      std::optional<uint32_t> event =
+          load<uint32_t>(sig + kSignalEventId, "reading the signal's event id");
       if (!event) return Step::kFault;
-      if (!store<uint64_t>(*mailbox, *event, "writing the signal's event mailbox")) return Step::kFault;
+      if (!store<uint64_t>(*mailbox, *event, "writing the signal's event mailbox"))
+        return Step::kFault;
       interrupt(*event);
     }
     return Step::kDone;
@@ -993,7 +1052,8 @@ class Exec {
     if (!r) return Step::kFault;
     std::optional<uint64_t> end = write_pointer(q_.ring_size, "bytes");
     if (!end) return Step::kFault;
-    if (*end % 4) return fail("doorbell " + hex(*end) + " is not a whole number of dwords (SDMA counts bytes)");
+    if (*end % 4)
+      return fail("doorbell " + hex(*end) + " is not a whole number of dwords (SDMA counts bytes)");
     for (uint32_t n = 0; n < kPacketBudget && s_.rptr < *end; ++n) {
       const uint64_t idx = (s_.rptr / 4) % ring_dw;
       where_ = Where::kRing;
@@ -1021,9 +1081,13 @@ class Exec {
         // Each range must lie inside one mapping.
         GpuFault f;
         const uint8_t* src = xlate(p.src, p.bytes, kRead, &f);
-        if (!src) return page_fault(f, "in COPY_LINEAR (source " + hex(p.src) + ", " + std::to_string(p.bytes) + " bytes)");
+        if (!src)
+          return page_fault(f, "in COPY_LINEAR (source " + hex(p.src) + ", " +
+                                   std::to_string(p.bytes) + " bytes)");
         uint8_t* dst = xlate(p.dst, p.bytes, kWrite, &f);
-        if (!dst) return page_fault(f, "in COPY_LINEAR (destination " + hex(p.dst) + ", " + std::to_string(p.bytes) + " bytes)");
+        if (!dst)
+          return page_fault(f, "in COPY_LINEAR (destination " + hex(p.dst) + ", " +
+                                   std::to_string(p.bytes) + " bytes)");
         std::memmove(dst, src, p.bytes);
         return Step::kDone;
       }
@@ -1033,16 +1097,16 @@ class Exec {
         uint8_t* dst = xlate(p.dst, 4 * p.data.size(), kWrite, &f);
         if (!dst) return page_fault(f, "in WRITE_UNTILED");
         auto* w = reinterpret_cast<uint32_t*>(dst);
-        for (size_t i = 0; i < p.data.size(); ++i) std::atomic_ref<uint32_t>(w[i]).store(p.data[i], std::memory_order_release);
+        for (size_t i = 0; i < p.data.size(); ++i)
+          std::atomic_ref<uint32_t>(w[i]).store(p.data[i], std::memory_order_release);
         return Step::kDone;
       }
       case PacketId::kSdmaFence: {
         const auto p = *d.as<kfd::SdmaFence>();
-        return store<uint32_t>(p.addr, p.data, "in FENCE") ? Step::kDone : Step::kFault;  // 32-bit write (§6.3)
+        return store<uint32_t>(p.addr, p.data, "in FENCE") ? Step::kDone
+                                                           : Step::kFault;  // 32-bit write (§6.3)
       }
-      case PacketId::kSdmaTrap:
-        interrupt(d.as<kfd::SdmaTrap>()->int_context);
-        return Step::kDone;
+      case PacketId::kSdmaTrap: interrupt(d.as<kfd::SdmaTrap>()->int_context); return Step::kDone;
       case PacketId::kSdmaPollRegmem: {
         const auto p = *d.as<kfd::SdmaPollRegmem>();
         if (p.hdp_flush) return Step::kDone;  // the HDP flush form (§3.5): no HDP here
@@ -1053,7 +1117,8 @@ class Exec {
       }
       case PacketId::kSdmaTimestamp: {
         const auto p = *d.as<kfd::SdmaTimestamp>();
-        return store<uint64_t>(p.addr, gpu_clock_now(), "in TIMESTAMP") ? Step::kDone : Step::kFault;
+        return store<uint64_t>(p.addr, gpu_clock_now(), "in TIMESTAMP") ? Step::kDone
+                                                                        : Step::kFault;
       }
       default: break;
     }
@@ -1068,8 +1133,8 @@ class Exec {
   Where where_ = Where::kRing;
   uint64_t at_ = 0;
   uint64_t ib_va_ = 0;
-  uint32_t skip_ = 0;      // PRED_EXEC: dwords to skip after the packet
-  bool chained_ = false;   // INDIRECT_BUFFER CHAIN replaced the current IB
+  uint32_t skip_ = 0;     // PRED_EXEC: dwords to skip after the packet
+  bool chained_ = false;  // INDIRECT_BUFFER CHAIN replaced the current IB
   std::string_view kernel_;
 };
 
@@ -1130,7 +1195,8 @@ void CommandProcessor::remove(const QueueState* q) {
   Impl& m = *impl_;
   std::unique_lock lk(m.mu);
   auto find = [&] {
-    return std::find_if(m.slots.begin(), m.slots.end(), [&](const auto& s) { return s->q.get() == q; });
+    return std::find_if(m.slots.begin(), m.slots.end(),
+                        [&](const auto& s) { return s->q.get() == q; });
   };
   auto it = find();
   if (it == m.slots.end()) return;

@@ -49,9 +49,7 @@ struct LabelArgs {  // 'T' 5
 };
 
 constexpr NamedValue kFlagNames[] = {
-    {0x1, "T_FLAG_READ"},
-    {0x2, "T_FLAG_WRITE"},
-    {0x30, "T_FLAG_BOTH_HIGH"},  // a two-bit mask
+    {0x1, "T_FLAG_READ"}, {0x2, "T_FLAG_WRITE"}, {0x30, "T_FLAG_BOTH_HIGH"},  // a two-bit mask
 };
 constexpr NamedValue kKindNames[] = {{0, "T_KIND_NONE"}, {1, "T_KIND_BUFFER"}};
 constexpr NamedValue kModeNames[] = {{0, "T_MODE_OFF"}, {7, "T_MODE_ON"}};
@@ -106,24 +104,60 @@ void print_version(std::string& out, const IoctlDesc&, std::span<const uint8_t> 
 }
 
 constexpr IoctlDesc kRows[] = {
-    {.name = "T_IOC_VERSION", .args_type = "VersionArgs", .magic = 'T', .nr = 1,
-     .dir = IoctlDir::kRead, .size = sizeof(VersionArgs), .fields = kVersionFields},
-    {.name = "T_IOC_MAKE", .args_type = "MakeArgsV1", .magic = 'T', .nr = 2,
-     .dir = IoctlDir::kReadWrite, .size = sizeof(MakeArgsV1), .fields = kMakeV1Fields,
+    {.name = "T_IOC_VERSION",
+     .args_type = "VersionArgs",
+     .magic = 'T',
+     .nr = 1,
+     .dir = IoctlDir::kRead,
+     .size = sizeof(VersionArgs),
+     .fields = kVersionFields},
+    {.name = "T_IOC_MAKE",
+     .args_type = "MakeArgsV1",
+     .magic = 'T',
+     .nr = 2,
+     .dir = IoctlDir::kReadWrite,
+     .size = sizeof(MakeArgsV1),
+     .fields = kMakeV1Fields,
      .hints = kMakeHints},
-    {.name = "T_IOC_MAKE", .args_type = "MakeArgsV2", .magic = 'T', .nr = 2,
-     .dir = IoctlDir::kReadWrite, .size = sizeof(MakeArgsV2), .fields = kMakeV2Fields,
-     .since = 2, .hints = kMakeHints},
-    {.name = "T_RAW_INIT", .args_type = "RawArgs", .nr = 0x30000001, .size = sizeof(RawArgs),
-     .fields = kRawFields, .encoding = IoctlEncoding::kRaw},
-    {.name = "T_IOC_LIST", .args_type = "ListArgs", .magic = 'T', .nr = 4,
-     .dir = IoctlDir::kReadWrite, .size = sizeof(ListArgs), .fields = kListFields,
+    {.name = "T_IOC_MAKE",
+     .args_type = "MakeArgsV2",
+     .magic = 'T',
+     .nr = 2,
+     .dir = IoctlDir::kReadWrite,
+     .size = sizeof(MakeArgsV2),
+     .fields = kMakeV2Fields,
+     .since = 2,
+     .hints = kMakeHints},
+    {.name = "T_RAW_INIT",
+     .args_type = "RawArgs",
+     .nr = 0x30000001,
+     .size = sizeof(RawArgs),
+     .fields = kRawFields,
+     .encoding = IoctlEncoding::kRaw},
+    {.name = "T_IOC_LIST",
+     .args_type = "ListArgs",
+     .magic = 'T',
+     .nr = 4,
+     .dir = IoctlDir::kReadWrite,
+     .size = sizeof(ListArgs),
+     .fields = kListFields,
      .elem_size = 8},
-    {.name = "T_IOC_LABEL", .args_type = "LabelArgs", .magic = 'T', .nr = 5,
-     .dir = IoctlDir::kWrite, .size = sizeof(LabelArgs), .fields = kLabelFields},
-    {.name = "T_IOC_OLD", .args_type = "VersionArgs", .magic = 'T', .nr = 6,
-     .dir = IoctlDir::kRead, .size = sizeof(VersionArgs), .fields = kVersionFields,
-     .deprecated = true, .printer = print_version},
+    {.name = "T_IOC_LABEL",
+     .args_type = "LabelArgs",
+     .magic = 'T',
+     .nr = 5,
+     .dir = IoctlDir::kWrite,
+     .size = sizeof(LabelArgs),
+     .fields = kLabelFields},
+    {.name = "T_IOC_OLD",
+     .args_type = "VersionArgs",
+     .magic = 'T',
+     .nr = 6,
+     .dir = IoctlDir::kRead,
+     .size = sizeof(VersionArgs),
+     .fields = kVersionFields,
+     .deprecated = true,
+     .printer = print_version},
 };
 constexpr IoctlTable kTable{.driver = "test", .rows = kRows, .common_hints = kCommon};
 
@@ -253,8 +287,7 @@ TEST(IoctlDesc, FormatPadPointerStringBytesSigned) {
   ListArgs l{0, 2, 0};
   EXPECT_EQ(format_args(kRows[4], &l, sizeof l, Phase::kIn), "T_IOC_LIST{ptr=NULL, count=2}");
   l.ptr = 0x7fff0000;
-  EXPECT_EQ(format_args(kRows[4], &l, sizeof l, Phase::kIn),
-            "T_IOC_LIST{ptr=0x7fff0000, count=2}");
+  EXPECT_EQ(format_args(kRows[4], &l, sizeof l, Phase::kIn), "T_IOC_LIST{ptr=0x7fff0000, count=2}");
 
   LabelArgs lab{};
   std::memcpy(lab.name, "a\"b\\\x01", 5);
@@ -306,18 +339,31 @@ TEST(IoctlDesc, TableSelfCheckPassesOnSoundTable) { EXPECT_EQ(table_problems(kTa
 TEST(IoctlDesc, TableSelfCheckFindsProblems) {
   constexpr ArgField bad_fields[] = {
       {"a", 0, 4, ArgKind::kUnsigned, ArgDir::kIn},
-      {"b", 2, 4, ArgKind::kUnsigned, ArgDir::kIn},     // overlaps a
-      {"a", 8, 4, ArgKind::kUnsigned, ArgDir::kIn},     // duplicate name
-      {"c", 12, 3, ArgKind::kUnsigned, ArgDir::kIn},    // odd scalar size
-      {"d", 14, 4, ArgKind::kHex, ArgDir::kIn},         // outside the 16-byte struct
-      {"e", 6, 0, ArgKind::kBytes, ArgDir::kIn},        // zero size
+      {"b", 2, 4, ArgKind::kUnsigned, ArgDir::kIn},   // overlaps a
+      {"a", 8, 4, ArgKind::kUnsigned, ArgDir::kIn},   // duplicate name
+      {"c", 12, 3, ArgKind::kUnsigned, ArgDir::kIn},  // odd scalar size
+      {"d", 14, 4, ArgKind::kHex, ArgDir::kIn},       // outside the 16-byte struct
+      {"e", 6, 0, ArgKind::kBytes, ArgDir::kIn},      // zero size
   };
   const IoctlDesc rows[] = {
-      {.name = "T_BAD", .args_type = "Bad", .magic = 'T', .nr = 1, .dir = IoctlDir::kRead,
-       .size = 16, .fields = bad_fields},
-      {.name = "T_DUP", .args_type = "Dup", .magic = 'T', .nr = 1, .dir = IoctlDir::kRead,
+      {.name = "T_BAD",
+       .args_type = "Bad",
+       .magic = 'T',
+       .nr = 1,
+       .dir = IoctlDir::kRead,
+       .size = 16,
+       .fields = bad_fields},
+      {.name = "T_DUP",
+       .args_type = "Dup",
+       .magic = 'T',
+       .nr = 1,
+       .dir = IoctlDir::kRead,
        .size = 16},
-      {.name = "T_HUGE", .args_type = "Huge", .magic = 'T', .nr = 2, .dir = IoctlDir::kRead,
+      {.name = "T_HUGE",
+       .args_type = "Huge",
+       .magic = 'T',
+       .nr = 2,
+       .dir = IoctlDir::kRead,
        .size = 20000},
   };
   const std::string p = table_problems(IoctlTable{.driver = "bad", .rows = rows});

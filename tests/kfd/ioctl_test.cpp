@@ -144,7 +144,9 @@ constexpr FullCode kFullCodes[] = {
 };
 
 template <unsigned long R>
-concept HasRow = requires { typename IoctlRow<R>::Args; };
+concept HasRow = requires {
+  typename IoctlRow<R>::Args;
+};
 
 }  // namespace
 
@@ -217,14 +219,14 @@ TEST(KfdTable, DeprecatedRowsAndVersions) {
 
 TEST(KfdTable, RowsAreTypedByRequest) {
   static_assert(std::is_same_v<ArgsOf<AMDKFD_IOC_GET_VERSION>, kfd_ioctl_get_version_args>);
-  static_assert(std::is_same_v<ArgsOf<AMDKFD_IOC_CREATE_QUEUE_V117>,
-                               kfd_ioctl_create_queue_args_v117>);
-  static_assert(std::is_same_v<ArgsOf<AMDKFD_IOC_CREATE_QUEUE_V116>,
-                               kfd_ioctl_create_queue_args_v116>);
-  static_assert(std::is_same_v<ArgsOf<AMDKFD_IOC_SET_MEMORY_POLICY>,
-                               kfd_ioctl_set_memory_policy_args_v118>);
-  static_assert(std::is_same_v<ArgsOf<AMDKFD_IOC_RUNTIME_ENABLE>,
-                               kfd_ioctl_runtime_enable_args_v113>);
+  static_assert(
+      std::is_same_v<ArgsOf<AMDKFD_IOC_CREATE_QUEUE_V117>, kfd_ioctl_create_queue_args_v117>);
+  static_assert(
+      std::is_same_v<ArgsOf<AMDKFD_IOC_CREATE_QUEUE_V116>, kfd_ioctl_create_queue_args_v116>);
+  static_assert(
+      std::is_same_v<ArgsOf<AMDKFD_IOC_SET_MEMORY_POLICY>, kfd_ioctl_set_memory_policy_args_v118>);
+  static_assert(
+      std::is_same_v<ArgsOf<AMDKFD_IOC_RUNTIME_ENABLE>, kfd_ioctl_runtime_enable_args_v113>);
   static_assert(IoctlRow<AMDKFD_IOC_ALLOC_MEMORY_OF_GPU>::id == KfdIoctl::ALLOC_MEMORY_OF_GPU);
   // The header's own CREATE_QUEUE macro is one of the two rows, whichever the header is.
   static_assert(HasRow<AMDKFD_IOC_CREATE_QUEUE>);
@@ -242,7 +244,8 @@ TEST(KfdTable, DescribeRequestForADecoder) {
   EXPECT_EQ(core::describe_request(t, core::ioc(core::IoctlDir::kReadWrite, 'K', 0x02, 80)),
             "AMDKFD_IOC_CREATE_QUEUE (size 80, expected 96)");
   EXPECT_EQ(core::describe_request(t, core::ioc(core::IoctlDir::kReadWrite, 'K', 0x20, 40)),
-            "AMDKFD_IOC_SVM") << "SVM carries nattr trailing attributes";
+            "AMDKFD_IOC_SVM")
+      << "SVM carries nattr trailing attributes";
   EXPECT_EQ(core::describe_request(t, 0xC0084B7Ful),
             "kfd ioctl 0xc0084b7f (unknown: type 0x4b nr 0x7f size 8)");
 }
@@ -311,7 +314,9 @@ TEST(KfdCall, ArgumentBytesInAndOut) {
   };
   core::Result<Allocation> r = alloc_memory_of_gpu(
       fake, kFd,
-      {.gpu_id = 0x1234, .va_addr = 0x7F0000000000, .size = 0x200000,
+      {.gpu_id = 0x1234,
+       .va_addr = 0x7F0000000000,
+       .size = 0x200000,
        .flags = kAllocVram | kAllocWritable | kAllocExecutable | kAllocNoSubstitute});
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->handle, 0x0000123400000007ull);
@@ -330,10 +335,11 @@ TEST(KfdCall, ArgumentBytesInAndOut) {
 
   // USERPTR sends the CPU address in mmap_offset.
   fake.calls.clear();
-  ASSERT_TRUE(alloc_memory_of_gpu(fake, kFd,
-                                  {.gpu_id = 1, .va_addr = 0x5000, .size = 4096,
-                                   .flags = kAllocUserptr, .userptr = 0x5000})
-                  .ok());
+  ASSERT_TRUE(
+      alloc_memory_of_gpu(
+          fake, kFd,
+          {.gpu_id = 1, .va_addr = 0x5000, .size = 4096, .flags = kAllocUserptr, .userptr = 0x5000})
+          .ok());
   EXPECT_EQ(fake.calls[0].in_as<kfd_ioctl_alloc_memory_of_gpu_args>().mmap_offset, 0x5000u);
 }
 
@@ -371,9 +377,9 @@ TEST(KfdCall, SimpleWrappersSendTheirFields) {
   EXPECT_EQ(clocks->gpu_clock_counter, 42u);
   EXPECT_EQ(fake.calls.back().in_as<kfd_ioctl_get_clock_counters_args>().gpu_id, 3u);
 
-  auto ev = create_event(fake, kFd,
-                         {.event_type = KFD_IOC_EVENT_SIGNAL, .auto_reset = true,
-                          .event_page_handle = 0x77});
+  auto ev = create_event(
+      fake, kFd,
+      {.event_type = KFD_IOC_EVENT_SIGNAL, .auto_reset = true, .event_page_handle = 0x77});
   ASSERT_TRUE(ev.ok());
   EXPECT_EQ(ev->event_id, 5u);
   const auto ce = fake.calls.back().in_as<kfd_ioctl_create_event_args>();
@@ -389,17 +395,19 @@ TEST(KfdCall, SimpleWrappersSendTheirFields) {
 
   ASSERT_TRUE(destroy_queue(fake, kFd, 3).ok());
   EXPECT_EQ(fake.calls.back().request, 0xC0084B03ul);
-  ASSERT_TRUE(update_queue(fake, kFd,
-                           {.queue_id = 3, .ring_base_address = 0x1000, .ring_size = 4096,
-                            .queue_percentage = 0})
-                  .ok());
+  ASSERT_TRUE(
+      update_queue(
+          fake, kFd,
+          {.queue_id = 3, .ring_base_address = 0x1000, .ring_size = 4096, .queue_percentage = 0})
+          .ok());
   const auto uq = fake.calls.back().in_as<kfd_ioctl_update_queue_args>();
   EXPECT_EQ(uq.queue_id, 3u);
   EXPECT_EQ(uq.queue_percentage, 0u);
   EXPECT_EQ(uq.queue_priority, 7u);
 
   ASSERT_TRUE(set_memory_policy(fake, kFd,
-                                {.gpu_id = 3, .default_policy = KFD_IOC_CACHE_POLICY_NONCOHERENT,
+                                {.gpu_id = 3,
+                                 .default_policy = KFD_IOC_CACHE_POLICY_NONCOHERENT,
                                  .misc_process_flag = KFD_PROC_FLAG_MFMA_HIGH_PRECISION})
                   .ok());
   EXPECT_EQ(fake.calls.back().request, 0x40204B04ul);
@@ -477,7 +485,8 @@ TEST(KfdErrors, FaultSysInjectedFailures) {
   EXPECT_EQ(a.error().err(), ENOMEM);
   EXPECT_EQ(fake.count(AMDKFD_IOC_ALLOC_MEMORY_OF_GPU), 0u);
   // Only the first matching call fails.
-  EXPECT_TRUE(alloc_memory_of_gpu(faults, kFd, {.gpu_id = 1, .size = 4096, .flags = kAllocGtt}).ok());
+  EXPECT_TRUE(
+      alloc_memory_of_gpu(faults, kFd, {.gpu_id = 1, .size = 4096, .flags = kAllocGtt}).ok());
 
   faults.clear();
   faults.add({.op = core::SysOp::kIoctl, .request = AMDKFD_IOC_MAP_MEMORY_TO_GPU, .err = EFAULT});
@@ -528,8 +537,7 @@ TEST(KfdCall, ProcessAperturesTwoCallDance) {
       a.num_of_nodes = 2;
       return 0;
     }
-    auto* out =
-        reinterpret_cast<kfd_process_device_apertures*>(a.kfd_process_device_apertures_ptr);
+    auto* out = reinterpret_cast<kfd_process_device_apertures*>(a.kfd_process_device_apertures_ptr);
     const uint32_t n = std::min<uint32_t>(a.num_of_nodes, 2);
     for (uint32_t i = 0; i < n; ++i) {
       out[i] = {};
@@ -616,8 +624,7 @@ TEST(KfdCall, MapHardFailureNamesTheGpu) {
   EXPECT_GT(fake.calls.size(), 1u);
   EXPECT_LE(fake.calls.size(), 64u);
 
-  EXPECT_EQ(map_memory_to_gpu(fake, kFd, 0x42, {}).error().kind(),
-            core::ErrorKind::kInvalidInput);
+  EXPECT_EQ(map_memory_to_gpu(fake, kFd, 0x42, {}).error().kind(), core::ErrorKind::kInvalidInput);
 }
 
 TEST(KfdCall, WaitEventsRestartsWithTheRemainingTime) {
