@@ -182,7 +182,6 @@ class KfdProcess final : public DeviceFile, public EventSink {
   int runtime_enable(uint8_t* a);
 
   GpuState* gpu_state(uint32_t gpu_id);  // nullptr for an unknown gpu_id
-  void destroy_queue_locked(uint32_t queue_id);
   void signal_event_locked(Event& e);
 
   Machine* machine_;
@@ -250,10 +249,16 @@ class KfdNode final : public DeviceNode {
 // ---------------------------------------------------------------------------------------------
 
 KfdProcess::~KfdProcess() {
-  std::unique_lock lk(mu_);
-  std::vector<uint32_t> ids;
-  for (auto& [id, q] : queues_) ids.push_back(id);
-  for (uint32_t id : ids) destroy_queue_locked(id);
+  // Take the queues out under the lock, then stop them without it: the CP thread takes this
+  // lock to deliver interrupts and faults (remove() waits for that thread).
+  std::map<uint32_t, QueueRecord> queues;
+  {
+    std::lock_guard lk(mu_);
+    queues.swap(queues_);
+  }
+  for (auto& [id, rec] : queues)
+    if (SimGpu* gpu = machine_->gpu_by_id(rec.state->gpu_id)) gpu->cp->remove(rec.state.get());
+  std::lock_guard lk(mu_);
   for (auto& [id, g] : gpus_) {
     if (g.render) {
       std::lock_guard rl(g.render->mu);
@@ -665,25 +670,25 @@ int KfdProcess::create_queue(uint8_t* a, uint32_t size) {
   return 0;
 }
 
-void KfdProcess::destroy_queue_locked(uint32_t queue_id) {
-  auto it = queues_.find(queue_id);
-  if (it == queues_.end()) return;
-  QueueRecord& rec = it->second;
+int KfdProcess::destroy_queue(uint8_t* a) {
+  kfd_ioctl_destroy_queue_args p;
+  std::memcpy(&p, a, sizeof p);
+  QueueRecord rec;
+  {
+    std::lock_guard lk(mu_);
+    auto it = queues_.find(p.queue_id);
+    if (it == queues_.end()) return -EINVAL;
+    rec = std::move(it->second);
+    queues_.erase(it);
+  }
+  // Without the lock: the CP thread may be delivering this queue's interrupt right now.
   if (SimGpu* gpu = machine_->gpu_by_id(rec.state->gpu_id)) gpu->cp->remove(rec.state.get());
+  std::lock_guard lk(mu_);
   for (uint64_t h : rec.bo_handles) {
     auto b = bos_.find(h);
     if (b != bos_.end() && b->second.queue_refs) --b->second.queue_refs;
   }
   gpus_[rec.state->gpu_id].doorbell_used[rec.doorbell_id] = false;
-  queues_.erase(it);
-}
-
-int KfdProcess::destroy_queue(uint8_t* a) {
-  kfd_ioctl_destroy_queue_args p;
-  std::memcpy(&p, a, sizeof p);
-  std::lock_guard lk(mu_);
-  if (!queues_.count(p.queue_id)) return -EINVAL;
-  destroy_queue_locked(p.queue_id);
   return 0;
 }
 

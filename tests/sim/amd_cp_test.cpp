@@ -688,7 +688,7 @@ TEST_F(KfdCp, DestroyingAQueueStuckInWaitRegMemReturnsPromptly) {
 // its process lock across CommandProcessor::remove(), while the CP thread needs that lock inside
 // EventSink::on_interrupt() -- a lock-order deadlock (the CP cannot leave the queue, remove()
 // waits for it). Enable once the driver drops its lock around remove().
-TEST_F(KfdCp, DISABLED_DestroyWhileInterruptsAreDeliveredDoesNotDeadlock) {
+TEST_F(KfdCp, DestroyWhileInterruptsAreDeliveredDoesNotDeadlock) {
   for (int round = 0; round < 10; ++round) {
     Queue q = make_queue(QueueType::kCompute, 4 << 20);
     for (int i = 0; i < 100000; ++i)
