@@ -277,7 +277,9 @@ int RecordSys::ioctl_once(int fd, unsigned long request, void* arg) {
 }
 int RecordSys::record_ioctl(int fd, unsigned long request, void* arg, bool once) {
   SysCall c{.op = SysOp::kIoctl, .fd = fd, .request = request};
-  size_t size = _IOC_SIZE(request);
+  // Only _IOC-encoded requests with a direction carry their argument size; raw numbers (NVIDIA
+  // UVM) and _IO requests are recorded without argument bytes.
+  size_t size = _IOC_DIR(request) != _IOC_NONE ? _IOC_SIZE(request) : 0;
   if (arg && size) {
     auto* p = static_cast<const uint8_t*>(arg);
     c.arg_in.assign(p, p + size);

@@ -128,7 +128,8 @@ class FaultSys final : public Sys {
 
 // ---------------------------------------------------------------------------------------------
 // RecordSys: a decorator that records every call, for tests. ioctl argument bytes are copied
-// before and after the call when the request encodes a size (_IOC_SIZE). Thread-safe.
+// before and after the call when the request encodes a direction and size (_IOC_DIR/_IOC_SIZE);
+// raw request numbers (NVIDIA UVM) are recorded without them. Thread-safe.
 struct SysCall {
   SysOp op;
   std::string path;  // open/read calls

@@ -292,7 +292,7 @@ core::Result<nv_ioctl_rm_api_version_t> check_version_str(core::Sys& sys, int ct
   nv_ioctl_rm_api_version_t a{};
   a.cmd = cmd;
   const size_t n = std::min(version.size(), sizeof a.versionString - 1);
-  std::memcpy(a.versionString, version.data(), n);
+  if (n != 0) std::memcpy(a.versionString, version.data(), n);
   core::Status s = call_into<NvIoctl::CHECK_VERSION_STR>(sys, ctl_fd, a);
   if (s.ok()) return a;
   core::Error e = std::move(s).error();

@@ -49,20 +49,20 @@ constexpr BitField kPayload[] = {hex_field("payload", 0, 0, 31, "PAYLOAD 31:0")}
 
 constexpr BitField kMemOpData[] = {
     hex_field("data", 0, 0, 31, "TLB_INVALIDATE_* operands; the meaning depends on MEM_OP_D")};
-constexpr core::EnumName kMemOpDOperationNames[] = {
-    {0x05, "MEMBAR"},
-    {0x09, "MMU_TLB_INVALIDATE"},
-    {0x0A, "MMU_TLB_INVALIDATE_TARGETED"},
-    {0x0B, "MMU_OPERATION"},  // clc86f.h
-    {0x0D, "L2_PEERMEM_INVALIDATE"},
-    {0x0E, "L2_SYSMEM_INVALIDATE"},
-    {0x0F, "L2_CLEAN_COMPTAGS"},
-    {0x10, "L2_FLUSH_DIRTY"},
-    {0x15, "L2_WAIT_FOR_SYS_PENDING_READS"},
-    {0x16, "ACCESS_COUNTER_CLR"}};
+constexpr core::EnumName kMemOpDOperationNames[] = {{0x05, "MEMBAR"},
+                                                    {0x09, "MMU_TLB_INVALIDATE"},
+                                                    {0x0A, "MMU_TLB_INVALIDATE_TARGETED"},
+                                                    {0x0B, "MMU_OPERATION"},  // clc86f.h
+                                                    {0x0D, "L2_PEERMEM_INVALIDATE"},
+                                                    {0x0E, "L2_SYSMEM_INVALIDATE"},
+                                                    {0x0F, "L2_CLEAN_COMPTAGS"},
+                                                    {0x10, "L2_FLUSH_DIRTY"},
+                                                    {0x15, "L2_WAIT_FOR_SYS_PENDING_READS"},
+                                                    {0x16, "ACCESS_COUNTER_CLR"}};
 constexpr BitField kMemOpD[] = {
-    hex_field("operand", 0, 0, 26, "TLB_INVALIDATE_PDB_ADDR_HI 26:0 / ACCESS_COUNTER_CLR_* / "
-                                   "MMU_OPERATION_TYPE 23:20 (by OPERATION)")
+    hex_field("operand", 0, 0, 26,
+              "TLB_INVALIDATE_PDB_ADDR_HI 26:0 / ACCESS_COUNTER_CLR_* / "
+              "MMU_OPERATION_TYPE 23:20 (by OPERATION)")
         .quiet(),
     enum_field("operation", 0, 27, 31, kMemOpDOperationNames, "OPERATION 31:27")};
 constexpr BitField kSemAddrLo[] = {NVC56F_SEM_ADDR_LO_OFFSET};
@@ -109,17 +109,15 @@ constexpr BitField kComputeLaunchDma[] = {
         .quiet(),
     enum_field("completion_type", 0, 4, 5, kCompletionTypeNames, "COMPLETION_TYPE 5:4"),
     bool_field("sysmembar_disable", 0, 6, "SYSMEMBAR_DISABLE 6"),
-    enum_field("interrupt_type", 0, 8, 9, kComputeInterruptTypeNames, "INTERRUPT_TYPE 9:8")
-        .quiet(),
+    enum_field("interrupt_type", 0, 8, 9, kComputeInterruptTypeNames, "INTERRUPT_TYPE 9:8").quiet(),
     enum_field("semaphore_struct_size", 0, 12, 12, kStructSizeNames, "SEMAPHORE_STRUCT_SIZE 12")
         .quiet(),
     enum_field("reduction_op", 0, 13, 15, kRedOpNames, "REDUCTION_OP 15:13").quiet()};
 constexpr BitField kOffsetOutUpper17[] = {hex_field("value", 0, 0, 16, "VALUE 16:0")};
 constexpr BitField kOffsetOutUpper25[] = {hex_field("value", 0, 0, 24, "VALUE 24:0 (CBC0+)")};
 constexpr core::EnumName kLinesNames[] = {{0, "ALL"}, {1, "ONE"}};
-constexpr BitField kInvalidateLines[] = {
-    enum_field("lines", 0, 0, 0, kLinesNames, "LINES 0"),
-    hex_field("tag", 0, 4, 25, "TAG 25:4").quiet()};
+constexpr BitField kInvalidateLines[] = {enum_field("lines", 0, 0, 0, kLinesNames, "LINES 0"),
+                                         hex_field("tag", 0, 4, 25, "TAG 25:4").quiet()};
 constexpr BitField kSkedV[] = {bool_field("v", 0, 0, "V 0")};
 constexpr BitField kSkedForceIgnoreVeid[] = {
     bool_field("force_ignore_veid", 0, 0, "FORCE_IGNORE_VEID 0 (CDC0, CEC0)")};
@@ -351,9 +349,8 @@ const ClassDesc* find_class(uint32_t id) {
 
 const MethodDesc* find_method(const ClassDesc& cls, uint32_t address, uint16_t* index) {
   // Rows are sorted by address: the candidate is the last row at or below `address`.
-  const auto it = std::upper_bound(
-      cls.methods.begin(), cls.methods.end(), address,
-      [](uint32_t a, const MethodDesc& m) { return a < m.address; });
+  const auto it = std::upper_bound(cls.methods.begin(), cls.methods.end(), address,
+                                   [](uint32_t a, const MethodDesc& m) { return a < m.address; });
   if (it == cls.methods.begin()) return nullptr;
   const MethodDesc& m = *(it - 1);
   const uint32_t delta = address - m.address;
@@ -381,20 +378,20 @@ Result<MethodHeader> decode_method_header(uint32_t word, uint32_t at) {
     case SecOp::IMMD_DATA_METHOD: break;
     case SecOp::END_PB_SEGMENT:
       if ((word & 0x1FFFFFFFu) != 0) {
-        return Error::invalid(where, "END_PB_SEGMENT with other bits set (header " + hex32(word) +
-                                         ")");
+        return Error::invalid(where,
+                              "END_PB_SEGMENT with other bits set (header " + hex32(word) + ")");
       }
       return MethodHeader{op, 0, 0, 0};
     default:
       return Error::invalid(where, std::string("SEC_OP ") +
                                        core::enum_name(kSecOpNames, word >> 29) + " (" +
-                                       std::to_string(word >> 29) +
-                                       ") is not described (header " + hex32(word) + ")");
+                                       std::to_string(word >> 29) + ") is not described (header " +
+                                       hex32(word) + ")");
   }
   if ((word & kMethodHeaderReservedBits) != 0) {
     return Error::invalid(where, "reserved bit 12 is set (header " + hex32(word) + ")");
   }
-  const std::array<uint32_t, 1> w{word};
+  const std::array<uint32_t, 2> w{word, 0};
   MethodHeader h;
   h.sec_op = op;
   h.subchannel = static_cast<uint8_t>(core::get_field(w, NVC56F_DMA_METHOD_SUBCHANNEL));
@@ -425,7 +422,8 @@ core::EncodeResult encode_method(std::span<uint32_t> out, uint32_t cls, uint8_t 
       return detail::refuse(cn, m->name, p->field->name, p->value,
                             "the value is not one the field defines");
     }
-    return detail::refuse(cn, m->name, "value", value, "bits no field of the method covers are set");
+    return detail::refuse(cn, m->name, "value", value,
+                          "bits no field of the method covers are set");
   }
   uint32_t header = 0;
   const core::EncodeResult h = encode_method_header(
@@ -480,8 +478,8 @@ Result<GpfifoEntry> decode_gpfifo_entry(uint64_t entry, uint32_t slot) {
   e.sync = static_cast<GpSync>(core::get_field(w, kGpEntryFields[4]));
   if (e.length == 0) {
     return Error::invalid(where, "LENGTH 0: a control entry (GP_ENTRY1_OPCODE " +
-                                     std::to_string(w[1] & 0xFF) + "), which is not described (entry " +
-                                     hex(entry) + ")");
+                                     std::to_string(w[1] & 0xFF) +
+                                     "), which is not described (entry " + hex(entry) + ")");
   }
   return e;
 }
@@ -517,13 +515,12 @@ uint32_t PushbufferEntry::offset_of(uint32_t i) const {
   return header.sec_op == SecOp::IMMD_DATA_METHOD ? offset : offset + 1 + i;
 }
 
-Result<PushbufferEntry> decode_entry(std::span<const uint32_t> pb, uint32_t offset,
-                                     uint32_t base) {
+Result<PushbufferEntry> decode_entry(std::span<const uint32_t> pb, uint32_t offset, uint32_t base) {
   const uint32_t at = base + offset;
   if (offset >= pb.size()) {
-    return Error::invalid("pushbuffer header at dword " + std::to_string(at),
-                          "the offset is past the end of the pushbuffer (" +
-                              std::to_string(pb.size()) + " dwords)");
+    return Error::invalid(
+        "pushbuffer header at dword " + std::to_string(at),
+        "the offset is past the end of the pushbuffer (" + std::to_string(pb.size()) + " dwords)");
   }
   Result<MethodHeader> h = decode_method_header(pb[offset], at);
   if (!h.ok()) return std::move(h).error();
@@ -533,10 +530,10 @@ Result<PushbufferEntry> decode_entry(std::span<const uint32_t> pb, uint32_t offs
   if (h->sec_op == SecOp::IMMD_DATA_METHOD || h->sec_op == SecOp::END_PB_SEGMENT) return e;
   const size_t left = pb.size() - offset - 1;
   if (h->count > left) {
-    return Error::invalid(
-        "pushbuffer header at dword " + std::to_string(at),
-        "count " + std::to_string(h->count) + " runs past the end of the pushbuffer: " +
-            std::to_string(left) + " data dwords are left (header " + hex32(pb[offset]) + ")");
+    return Error::invalid("pushbuffer header at dword " + std::to_string(at),
+                          "count " + std::to_string(h->count) +
+                              " runs past the end of the pushbuffer: " + std::to_string(left) +
+                              " data dwords are left (header " + hex32(pb[offset]) + ")");
   }
   e.data = pb.subspan(offset + 1, h->count);
   return e;
@@ -579,7 +576,8 @@ Result<MethodWrite> resolve_write(ChannelState& st, const PushbufferEntry& e, ui
     if (!kind || *kind == ClassKind::kHost) {
       const char* n = class_name(id);
       return Error::invalid(write_op(nullptr, nullptr, 0, w.method, w.offset),
-                            "SET_OBJECT of class " + hex(id) + (n != nullptr ? std::string(" (") + n + ")" : "") +
+                            "SET_OBJECT of class " + hex(id) +
+                                (n != nullptr ? std::string(" (") + n + ")" : "") +
                                 " on subchannel " + std::to_string(w.subchannel) +
                                 ": not a described compute or copy class");
     }
@@ -597,15 +595,16 @@ Result<MethodWrite> resolve_write(ChannelState& st, const PushbufferEntry& e, ui
     if (w.cls == nullptr || w.cls->kind != ClassKind::kHost) {
       return Error::invalid(write_op(nullptr, nullptr, 0, w.method, w.offset),
                             "host method with no host class for the channel (ChannelState "
-                            "host_class " + hex(st.host_class) + ")");
+                            "host_class " +
+                                hex(st.host_class) + ")");
     }
     w.desc = find_method(*w.cls, w.method, &w.index);
   } else {
     const uint32_t id = st.subchannel_class[w.subchannel];
     if (id == 0) {
-      return Error::invalid(write_op(nullptr, nullptr, 0, w.method, w.offset),
-                            "subchannel " + std::to_string(w.subchannel) +
-                                " has no class bound (SET_OBJECT first)");
+      return Error::invalid(
+          write_op(nullptr, nullptr, 0, w.method, w.offset),
+          "subchannel " + std::to_string(w.subchannel) + " has no class bound (SET_OBJECT first)");
     }
     w.cls = find_class(id);
     if (w.cls == nullptr) {
@@ -797,12 +796,15 @@ constexpr QmdField kQmdV03[] = {
     q("SELF_COPY_ON_COMPLETION", 158, 158, kBool, {}),
     q("CIRCULAR_QUEUE_SIZE", 184, 160, kUint, {}),
     q("DEMOTE_L2_EVICT_LAST", 185, 185, kBool, {}),
-    q("INVALIDATE_TEXTURE_HEADER_CACHE", 186, 186, kBool, {}, K::kInvalidateTextureHeaderCache, 0, 0),
-    q("INVALIDATE_TEXTURE_SAMPLER_CACHE", 187, 187, kBool, {}, K::kInvalidateTextureSamplerCache, 0, 0),
+    q("INVALIDATE_TEXTURE_HEADER_CACHE", 186, 186, kBool, {}, K::kInvalidateTextureHeaderCache, 0,
+      0),
+    q("INVALIDATE_TEXTURE_SAMPLER_CACHE", 187, 187, kBool, {}, K::kInvalidateTextureSamplerCache, 0,
+      0),
     q("INVALIDATE_TEXTURE_DATA_CACHE", 188, 188, kBool, {}, K::kInvalidateTextureDataCache, 0, 0),
     q("INVALIDATE_SHADER_DATA_CACHE", 189, 189, kBool, {}, K::kInvalidateShaderDataCache, 0, 0),
     q("INVALIDATE_INSTRUCTION_CACHE", 190, 190, kBool, {}, K::kInvalidateInstructionCache, 0, 0),
-    q("INVALIDATE_SHADER_CONSTANT_CACHE", 191, 191, kBool, {}, K::kInvalidateShaderConstantCache, 0, 0),
+    q("INVALIDATE_SHADER_CONSTANT_CACHE", 191, 191, kBool, {}, K::kInvalidateShaderConstantCache, 0,
+      0),
     q("CTA_RASTER_WIDTH_RESUME", 223, 192, kUint, {}),
     q("CTA_RASTER_HEIGHT_RESUME", 239, 224, kUint, {}),
     q("CTA_RASTER_DEPTH_RESUME", 255, 240, kUint, {}),
@@ -817,7 +819,8 @@ constexpr QmdField kQmdV03[] = {
     q("SEQUENTIALLY_RUN_CTAS", 370, 370, kBool, {}),
     q("CWD_REFERENCE_COUNT_DECR_ENABLE", 371, 371, kBool, {}),
     q("SM_DISABLE_MASK_EXT_LOWER", 377, 372, kHex, {}),
-    q("API_VISIBLE_CALL_LIMIT", 378, 378, kEnum, kApiVisibleCallLimitNames, K::kApiVisibleCallLimit, 0, 0),
+    q("API_VISIBLE_CALL_LIMIT", 378, 378, kEnum, kApiVisibleCallLimitNames, K::kApiVisibleCallLimit,
+      0, 0),
     q("SM_DISABLE_MASK_EXT_UPPER", 380, 379, kHex, {}),
     q("SAMPLER_INDEX", 382, 382, kEnum, kSamplerIndexNames, K::kSamplerIndex, 0, 0),
     q("DISABLE_AUTO_INVALIDATE", 383, 383, kBool, {}),
@@ -826,10 +829,12 @@ constexpr QmdField kQmdV03[] = {
     q("CTA_RASTER_DEPTH", 463, 448, kUint, {}, K::kGrid, 2, 0),
     q("DEPENDENT_QMD0_POINTER", 511, 480, kHex, {}, K::kDependentQmdAddress, 0, 8),
     q("DEPENDENT_QMD0_ENABLE", 512, 512, kBool, {}, K::kDependentQmdEnable, 0, 0),
-    q("DEPENDENT_QMD0_ACTION", 515, 513, kEnum, kDependentQmdActionNames, K::kDependentQmdAction, 0, 0),
+    q("DEPENDENT_QMD0_ACTION", 515, 513, kEnum, kDependentQmdActionNames, K::kDependentQmdAction, 0,
+      0),
     q("DEPENDENT_QMD0_PREFETCH", 516, 516, kBool, {}, K::kDependentQmdPrefetch, 0, 0),
     q("DEPENDENT_QMD1_ENABLE", 517, 517, kBool, {}, K::kDependentQmdEnable, 1, 0),
-    q("DEPENDENT_QMD1_ACTION", 520, 518, kEnum, kDependentQmdActionNames, K::kDependentQmdAction, 1, 0),
+    q("DEPENDENT_QMD1_ACTION", 520, 518, kEnum, kDependentQmdActionNames, K::kDependentQmdAction, 1,
+      0),
     q("DEPENDENT_QMD1_PREFETCH", 521, 521, kBool, {}, K::kDependentQmdPrefetch, 1, 0),
     q("COALESCE_WAITING_PERIOD", 529, 522, kUint, {}),
     q("QUEUE_ENTRIES_PER_CTA_LOG2", 534, 530, kUint, {}),
@@ -853,7 +858,8 @@ constexpr QmdField kQmdV03[] = {
     q("CONSTANT_BUFFER_VALID(6)", 646, 646, kBool, {}, K::kConstantBufferValid, 6, 0),
     q("CONSTANT_BUFFER_VALID(7)", 647, 647, kBool, {}, K::kConstantBufferValid, 7, 0),
     q("REGISTER_COUNT_V", 656, 648, kUint, {}, K::kRegisterCount, 0, 0),
-    q("TARGET_SM_CONFIG_SHARED_MEM_SIZE", 662, 657, kUint, {}, K::kTargetSmConfigSharedMemSize, 0, 0),
+    q("TARGET_SM_CONFIG_SHARED_MEM_SIZE", 662, 657, kUint, {}, K::kTargetSmConfigSharedMemSize, 0,
+      0),
     q("SHARED_ALLOCATION_ENABLE", 663, 663, kBool, {}, K::kSharedAllocationEnable, 0, 0),
     q("FREE_CTA_SLOTS_EMPTY_SM", 671, 664, kUint, {}),
     q("SM_DISABLE_MASK_LOWER", 703, 672, kHex, {}),
@@ -862,26 +868,32 @@ constexpr QmdField kQmdV03[] = {
     q("BARRIER_COUNT", 767, 763, kUint, {}, K::kBarrierCount, 0, 0),
     q("RELEASE0_ADDRESS_LOWER", 799, 768, kHex, {}, K::kReleaseAddress, 0, 0),
     q("RELEASE0_ADDRESS_UPPER", 807, 800, kHex, {}, K::kReleaseAddress, 0, 32),
-    q("RELEASE0_MEMBAR_TYPE", 819, 819, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 0, 0),
+    q("RELEASE0_MEMBAR_TYPE", 819, 819, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 0,
+      0),
     q("RELEASE0_REDUCTION_OP", 822, 820, kEnum, kReductionOpNames, K::kReleaseReductionOp, 0, 0),
     q("RELEASE0_ENABLE", 823, 823, kBool, {}, K::kReleaseEnable, 0, 0),
-    q("RELEASE0_REDUCTION_FORMAT", 825, 824, kEnum, kReductionFormatNames, K::kReleaseReductionFormat, 0, 0),
+    q("RELEASE0_REDUCTION_FORMAT", 825, 824, kEnum, kReductionFormatNames,
+      K::kReleaseReductionFormat, 0, 0),
     q("RELEASE0_REDUCTION_ENABLE", 826, 826, kBool, {}, K::kReleaseReductionEnable, 0, 0),
     q("RELEASE0_TRAP_TYPE", 828, 827, kEnum, kReleaseTrapTypeNames, K::kReleaseTrapType, 0, 0),
     q("RELEASE0_PAYLOAD64B", 829, 829, kBool, {}, K::kReleasePayload64b, 0, 0),
-    q("RELEASE0_STRUCTURE_SIZE", 831, 830, kEnum, kReleaseStructureSizeNames, K::kReleaseStructureSize, 0, 0),
+    q("RELEASE0_STRUCTURE_SIZE", 831, 830, kEnum, kReleaseStructureSizeNames,
+      K::kReleaseStructureSize, 0, 0),
     q("RELEASE0_PAYLOAD_LOWER", 863, 832, kUint, {}, K::kReleasePayload, 0, 0),
     q("RELEASE0_PAYLOAD_UPPER", 895, 864, kUint, {}, K::kReleasePayload, 0, 32),
     q("RELEASE1_ADDRESS_LOWER", 927, 896, kHex, {}, K::kReleaseAddress, 1, 0),
     q("RELEASE1_ADDRESS_UPPER", 935, 928, kHex, {}, K::kReleaseAddress, 1, 32),
-    q("RELEASE1_MEMBAR_TYPE", 947, 947, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 1, 0),
+    q("RELEASE1_MEMBAR_TYPE", 947, 947, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 1,
+      0),
     q("RELEASE1_REDUCTION_OP", 950, 948, kEnum, kReductionOpNames, K::kReleaseReductionOp, 1, 0),
     q("RELEASE1_ENABLE", 951, 951, kBool, {}, K::kReleaseEnable, 1, 0),
-    q("RELEASE1_REDUCTION_FORMAT", 953, 952, kEnum, kReductionFormatNames, K::kReleaseReductionFormat, 1, 0),
+    q("RELEASE1_REDUCTION_FORMAT", 953, 952, kEnum, kReductionFormatNames,
+      K::kReleaseReductionFormat, 1, 0),
     q("RELEASE1_REDUCTION_ENABLE", 954, 954, kBool, {}, K::kReleaseReductionEnable, 1, 0),
     q("RELEASE1_TRAP_TYPE", 956, 955, kEnum, kReleaseTrapTypeNames, K::kReleaseTrapType, 1, 0),
     q("RELEASE1_PAYLOAD64B", 957, 957, kBool, {}, K::kReleasePayload64b, 1, 0),
-    q("RELEASE1_STRUCTURE_SIZE", 959, 958, kEnum, kReleaseStructureSizeNames, K::kReleaseStructureSize, 1, 0),
+    q("RELEASE1_STRUCTURE_SIZE", 959, 958, kEnum, kReleaseStructureSizeNames,
+      K::kReleaseStructureSize, 1, 0),
     q("RELEASE1_PAYLOAD_LOWER", 991, 960, kUint, {}, K::kReleasePayload, 1, 0),
     q("RELEASE1_PAYLOAD_UPPER", 1023, 992, kUint, {}, K::kReleasePayload, 1, 32),
     q("CONSTANT_BUFFER_ADDR_LOWER(0)", 1055, 1024, kHex, {}, K::kConstantBufferAddress, 0, 0),
@@ -927,20 +939,25 @@ constexpr QmdField kQmdV03[] = {
     q("PROGRAM_ADDRESS_LOWER", 1567, 1536, kHex, {}, K::kProgramAddress, 0, 0),
     q("PROGRAM_ADDRESS_UPPER", 1584, 1568, kHex, {}, K::kProgramAddress, 0, 32),
     q("SHADER_LOCAL_MEMORY_HIGH_SIZE", 1623, 1600, kUint, {}, K::kShaderLocalMemoryHighSize, 0, 0),
-    q("PROGRAM_PREFETCH_ADDR_UPPER_SHIFTED", 1640, 1632, kHex, {}, K::kProgramPrefetchAddress, 0, 40),
+    q("PROGRAM_PREFETCH_ADDR_UPPER_SHIFTED", 1640, 1632, kHex, {}, K::kProgramPrefetchAddress, 0,
+      40),
     q("PROGRAM_PREFETCH_SIZE", 1649, 1641, kUint, {}, K::kProgramPrefetchSize, 0, 0),
-    q("PROGRAM_PREFETCH_TYPE", 1651, 1650, kEnum, kProgramPrefetchTypeNames, K::kProgramPrefetchType, 0, 0),
+    q("PROGRAM_PREFETCH_TYPE", 1651, 1650, kEnum, kProgramPrefetchTypeNames,
+      K::kProgramPrefetchType, 0, 0),
     q("SASS_VERSION", 1663, 1656, kHex, {}, K::kSassVersion, 0, 0),
     q("RELEASE2_ADDRESS_LOWER", 1695, 1664, kHex, {}, K::kReleaseAddress, 2, 0),
     q("RELEASE2_ADDRESS_UPPER", 1703, 1696, kHex, {}, K::kReleaseAddress, 2, 32),
-    q("RELEASE2_MEMBAR_TYPE", 1715, 1715, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 2, 0),
+    q("RELEASE2_MEMBAR_TYPE", 1715, 1715, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 2,
+      0),
     q("RELEASE2_REDUCTION_OP", 1718, 1716, kEnum, kReductionOpNames, K::kReleaseReductionOp, 2, 0),
     q("RELEASE2_ENABLE", 1719, 1719, kBool, {}, K::kReleaseEnable, 2, 0),
-    q("RELEASE2_REDUCTION_FORMAT", 1721, 1720, kEnum, kReductionFormatNames, K::kReleaseReductionFormat, 2, 0),
+    q("RELEASE2_REDUCTION_FORMAT", 1721, 1720, kEnum, kReductionFormatNames,
+      K::kReleaseReductionFormat, 2, 0),
     q("RELEASE2_REDUCTION_ENABLE", 1722, 1722, kBool, {}, K::kReleaseReductionEnable, 2, 0),
     q("RELEASE2_TRAP_TYPE", 1724, 1723, kEnum, kReleaseTrapTypeNames, K::kReleaseTrapType, 2, 0),
     q("RELEASE2_PAYLOAD64B", 1725, 1725, kBool, {}, K::kReleasePayload64b, 2, 0),
-    q("RELEASE2_STRUCTURE_SIZE", 1727, 1726, kEnum, kReleaseStructureSizeNames, K::kReleaseStructureSize, 2, 0),
+    q("RELEASE2_STRUCTURE_SIZE", 1727, 1726, kEnum, kReleaseStructureSizeNames,
+      K::kReleaseStructureSize, 2, 0),
     q("RELEASE2_PAYLOAD_LOWER", 1759, 1728, kUint, {}, K::kReleasePayload, 2, 0),
     q("RELEASE2_PAYLOAD_UPPER", 1791, 1760, kUint, {}, K::kReleasePayload, 2, 32),
     q("OCCUPANCY_THRESHOLD_WARP", 1799, 1792, kUint, {}),
@@ -981,34 +998,45 @@ constexpr QmdField kQmdV04[] = {
     q("HW_ONLY_DEPENDENCE_COUNTER", 303, 288, kUint, {}),
     q("HW_ONLY_REQUIRE_SCHEDULING_PCAS", 304, 304, kBool, {}),
     q("RELEASE_ENABLE(0)", 320, 320, kBool, {}, K::kReleaseEnable, 0, 0),
-    q("RELEASE_STRUCTURE_SIZE(0)", 322, 321, kEnum, kReleaseStructureSizeNames, K::kReleaseStructureSize, 0, 0),
-    q("RELEASE_MEMBAR_TYPE(0)", 323, 323, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 0, 0),
+    q("RELEASE_STRUCTURE_SIZE(0)", 322, 321, kEnum, kReleaseStructureSizeNames,
+      K::kReleaseStructureSize, 0, 0),
+    q("RELEASE_MEMBAR_TYPE(0)", 323, 323, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 0,
+      0),
     q("RELEASE_REDUCTION_ENABLE(0)", 324, 324, kBool, {}, K::kReleaseReductionEnable, 0, 0),
     q("RELEASE_REDUCTION_OP(0)", 327, 325, kEnum, kReductionOpNames, K::kReleaseReductionOp, 0, 0),
-    q("RELEASE_REDUCTION_FORMAT(0)", 329, 328, kEnum, kReductionFormatNames, K::kReleaseReductionFormat, 0, 0),
+    q("RELEASE_REDUCTION_FORMAT(0)", 329, 328, kEnum, kReductionFormatNames,
+      K::kReleaseReductionFormat, 0, 0),
     q("RELEASE_TRAP_TYPE(0)", 331, 330, kEnum, kReleaseTrapTypeNames, K::kReleaseTrapType, 0, 0),
     q("RELEASE_PAYLOAD64B(0)", 332, 332, kBool, {}, K::kReleasePayload64b, 0, 0),
     q("RELEASE_ENABLE(1)", 336, 336, kBool, {}, K::kReleaseEnable, 1, 0),
-    q("RELEASE_STRUCTURE_SIZE(1)", 338, 337, kEnum, kReleaseStructureSizeNames, K::kReleaseStructureSize, 1, 0),
-    q("RELEASE_MEMBAR_TYPE(1)", 339, 339, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 1, 0),
+    q("RELEASE_STRUCTURE_SIZE(1)", 338, 337, kEnum, kReleaseStructureSizeNames,
+      K::kReleaseStructureSize, 1, 0),
+    q("RELEASE_MEMBAR_TYPE(1)", 339, 339, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 1,
+      0),
     q("RELEASE_REDUCTION_ENABLE(1)", 340, 340, kBool, {}, K::kReleaseReductionEnable, 1, 0),
     q("RELEASE_REDUCTION_OP(1)", 343, 341, kEnum, kReductionOpNames, K::kReleaseReductionOp, 1, 0),
-    q("RELEASE_REDUCTION_FORMAT(1)", 345, 344, kEnum, kReductionFormatNames, K::kReleaseReductionFormat, 1, 0),
+    q("RELEASE_REDUCTION_FORMAT(1)", 345, 344, kEnum, kReductionFormatNames,
+      K::kReleaseReductionFormat, 1, 0),
     q("RELEASE_TRAP_TYPE(1)", 347, 346, kEnum, kReleaseTrapTypeNames, K::kReleaseTrapType, 1, 0),
     q("RELEASE_PAYLOAD64B(1)", 348, 348, kBool, {}, K::kReleasePayload64b, 1, 0),
     q("RELEASE_ENABLE(2)", 352, 352, kBool, {}, K::kReleaseEnable, 2, 0),
-    q("RELEASE_STRUCTURE_SIZE(2)", 354, 353, kEnum, kReleaseStructureSizeNames, K::kReleaseStructureSize, 2, 0),
-    q("RELEASE_MEMBAR_TYPE(2)", 355, 355, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 2, 0),
+    q("RELEASE_STRUCTURE_SIZE(2)", 354, 353, kEnum, kReleaseStructureSizeNames,
+      K::kReleaseStructureSize, 2, 0),
+    q("RELEASE_MEMBAR_TYPE(2)", 355, 355, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 2,
+      0),
     q("RELEASE_REDUCTION_ENABLE(2)", 356, 356, kBool, {}, K::kReleaseReductionEnable, 2, 0),
     q("RELEASE_REDUCTION_OP(2)", 359, 357, kEnum, kReductionOpNames, K::kReleaseReductionOp, 2, 0),
-    q("RELEASE_REDUCTION_FORMAT(2)", 361, 360, kEnum, kReductionFormatNames, K::kReleaseReductionFormat, 2, 0),
+    q("RELEASE_REDUCTION_FORMAT(2)", 361, 360, kEnum, kReductionFormatNames,
+      K::kReleaseReductionFormat, 2, 0),
     q("RELEASE_TRAP_TYPE(2)", 363, 362, kEnum, kReleaseTrapTypeNames, K::kReleaseTrapType, 2, 0),
     q("RELEASE_PAYLOAD64B(2)", 364, 364, kBool, {}, K::kReleasePayload64b, 2, 0),
     q("DEPENDENT_QMD_ENABLE(0)", 368, 368, kBool, {}, K::kDependentQmdEnable, 0, 0),
-    q("DEPENDENT_QMD_ACTION(0)", 371, 369, kEnum, kDependentQmdActionNames, K::kDependentQmdAction, 0, 0),
+    q("DEPENDENT_QMD_ACTION(0)", 371, 369, kEnum, kDependentQmdActionNames, K::kDependentQmdAction,
+      0, 0),
     q("DEPENDENT_QMD_PREFETCH(0)", 372, 372, kBool, {}, K::kDependentQmdPrefetch, 0, 0),
     q("DEPENDENT_QMD_ENABLE(1)", 373, 373, kBool, {}, K::kDependentQmdEnable, 1, 0),
-    q("DEPENDENT_QMD_ACTION(1)", 376, 374, kEnum, kDependentQmdActionNames, K::kDependentQmdAction, 1, 0),
+    q("DEPENDENT_QMD_ACTION(1)", 376, 374, kEnum, kDependentQmdActionNames, K::kDependentQmdAction,
+      1, 0),
     q("DEPENDENT_QMD_PREFETCH(1)", 377, 377, kBool, {}, K::kDependentQmdPrefetch, 1, 0),
     q("SELF_COPY_ON_COMPLETION", 378, 378, kBool, {}),
     q("DEMOTE_L2_EVICT_LAST", 379, 379, kBool, {}),
@@ -1045,21 +1073,26 @@ constexpr QmdField kQmdV04[] = {
     q("SHADER_LOCAL_MEMORY_LOW_SIZE", 535, 512, kUint, {}, K::kShaderLocalMemoryLowSize, 0, 0),
     q("SASS_VERSION", 543, 536, kHex, {}, K::kSassVersion, 0, 0),
     q("SHADER_LOCAL_MEMORY_HIGH_SIZE", 567, 544, kUint, {}, K::kShaderLocalMemoryHighSize, 0, 0),
-    q("API_VISIBLE_CALL_LIMIT", 568, 568, kEnum, kApiVisibleCallLimitNames, K::kApiVisibleCallLimit, 0, 0),
+    q("API_VISIBLE_CALL_LIMIT", 568, 568, kEnum, kApiVisibleCallLimitNames, K::kApiVisibleCallLimit,
+      0, 0),
     q("SAMPLER_INDEX", 569, 569, kEnum, kSamplerIndexNames, K::kSamplerIndex, 0, 0),
     q("CONSTANT_BUFFER_PREFETCH_PRE_MAX_SIZE_SHIFTED8", 575, 570, kUint, {}),
     q("QMD_MINOR_VERSION", 579, 576, kHex, {}, K::kMinorVersion, 0, 0),
     q("QMD_MAJOR_VERSION", 583, 580, kHex, {}, K::kMajorVersion, 0, 0),
     q("SHARED_MEMORY_SIZE", 601, 584, kUint, {}, K::kSharedMemorySize, 0, 0),
-    q("INVALIDATE_TEXTURE_HEADER_CACHE", 602, 602, kBool, {}, K::kInvalidateTextureHeaderCache, 0, 0),
-    q("INVALIDATE_TEXTURE_SAMPLER_CACHE", 603, 603, kBool, {}, K::kInvalidateTextureSamplerCache, 0, 0),
+    q("INVALIDATE_TEXTURE_HEADER_CACHE", 602, 602, kBool, {}, K::kInvalidateTextureHeaderCache, 0,
+      0),
+    q("INVALIDATE_TEXTURE_SAMPLER_CACHE", 603, 603, kBool, {}, K::kInvalidateTextureSamplerCache, 0,
+      0),
     q("INVALIDATE_TEXTURE_DATA_CACHE", 604, 604, kBool, {}, K::kInvalidateTextureDataCache, 0, 0),
     q("INVALIDATE_SHADER_DATA_CACHE", 605, 605, kBool, {}, K::kInvalidateShaderDataCache, 0, 0),
     q("INVALIDATE_INSTRUCTION_CACHE", 606, 606, kBool, {}, K::kInvalidateInstructionCache, 0, 0),
-    q("INVALIDATE_SHADER_CONSTANT_CACHE", 607, 607, kBool, {}, K::kInvalidateShaderConstantCache, 0, 0),
+    q("INVALIDATE_SHADER_CONSTANT_CACHE", 607, 607, kBool, {}, K::kInvalidateShaderConstantCache, 0,
+      0),
     q("MIN_SM_CONFIG_SHARED_MEM_SIZE", 613, 608, kUint, {}, K::kMinSmConfigSharedMemSize, 0, 0),
     q("MAX_SM_CONFIG_SHARED_MEM_SIZE", 619, 614, kUint, {}, K::kMaxSmConfigSharedMemSize, 0, 0),
-    q("TARGET_SM_CONFIG_SHARED_MEM_SIZE", 625, 620, kUint, {}, K::kTargetSmConfigSharedMemSize, 0, 0),
+    q("TARGET_SM_CONFIG_SHARED_MEM_SIZE", 625, 620, kUint, {}, K::kTargetSmConfigSharedMemSize, 0,
+      0),
     q("SHARED_ALLOCATION_ENABLE", 626, 626, kBool, {}, K::kSharedAllocationEnable, 0, 0),
     q("RELEASE_SEMAPHORE0_ADDR_LOWER", 671, 640, kHex, {}, K::kReleaseAddress, 0, 0),
     q("RELEASE_SEMAPHORE0_ADDR_UPPER", 696, 672, kHex, {}, K::kReleaseAddress, 0, 32),
@@ -1100,10 +1133,13 @@ constexpr QmdField kQmdV04[] = {
     q("OCCUPANCY_MAX_REGISTER", 1311, 1304, kUint, {}),
     q("OCCUPANCY_THRESHOLD_SHARED_MEM", 1319, 1312, kUint, {}),
     q("OCCUPANCY_MAX_SHARED_MEM", 1327, 1320, kUint, {}),
-    q("PROGRAM_PREFETCH_ADDR_LOWER_SHIFTED", 1375, 1344, kHex, {}, K::kProgramPrefetchAddress, 0, 8),
-    q("PROGRAM_PREFETCH_ADDR_UPPER_SHIFTED", 1392, 1376, kHex, {}, K::kProgramPrefetchAddress, 0, 40),
+    q("PROGRAM_PREFETCH_ADDR_LOWER_SHIFTED", 1375, 1344, kHex, {}, K::kProgramPrefetchAddress, 0,
+      8),
+    q("PROGRAM_PREFETCH_ADDR_UPPER_SHIFTED", 1392, 1376, kHex, {}, K::kProgramPrefetchAddress, 0,
+      40),
     q("PROGRAM_PREFETCH_SIZE", 1401, 1393, kUint, {}, K::kProgramPrefetchSize, 0, 0),
-    q("PROGRAM_PREFETCH_TYPE", 1403, 1402, kEnum, kProgramPrefetchTypeNames, K::kProgramPrefetchType, 0, 0),
+    q("PROGRAM_PREFETCH_TYPE", 1403, 1402, kEnum, kProgramPrefetchTypeNames,
+      K::kProgramPrefetchType, 0, 0),
     q("LATCH_ACQUIRE_INVALIDATE_SHADER_DATA_CACHE", 1406, 1406, kBool, {}),
     q("LATCH_ACQUIRE_INVALIDATE_TEXTURE_DATA_CACHE", 1407, 1407, kBool, {}),
     q("GRID_WIDTH_RESUME", 1439, 1408, kUint, {}),
@@ -1111,29 +1147,45 @@ constexpr QmdField kQmdV04[] = {
     q("GRID_DEPTH_RESUME", 1471, 1456, kUint, {}),
     q("ARRIVE_AT_LATCH_ID", 1503, 1472, kHex, {}),
     q("WAIT_ON_LATCH_ID", 1535, 1504, kHex, {}),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(0)", 1567, 1536, kHex, {}, K::kConstantBufferAddress, 0, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(0)", 1586, 1568, kHex, {}, K::kConstantBufferAddress, 0, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(0)", 1567, 1536, kHex, {}, K::kConstantBufferAddress, 0,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(0)", 1586, 1568, kHex, {}, K::kConstantBufferAddress, 0,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(0)", 1599, 1587, kUint, {}, K::kConstantBufferSize, 0, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(1)", 1631, 1600, kHex, {}, K::kConstantBufferAddress, 1, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(1)", 1650, 1632, kHex, {}, K::kConstantBufferAddress, 1, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(1)", 1631, 1600, kHex, {}, K::kConstantBufferAddress, 1,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(1)", 1650, 1632, kHex, {}, K::kConstantBufferAddress, 1,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(1)", 1663, 1651, kUint, {}, K::kConstantBufferSize, 1, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(2)", 1695, 1664, kHex, {}, K::kConstantBufferAddress, 2, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(2)", 1714, 1696, kHex, {}, K::kConstantBufferAddress, 2, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(2)", 1695, 1664, kHex, {}, K::kConstantBufferAddress, 2,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(2)", 1714, 1696, kHex, {}, K::kConstantBufferAddress, 2,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(2)", 1727, 1715, kUint, {}, K::kConstantBufferSize, 2, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(3)", 1759, 1728, kHex, {}, K::kConstantBufferAddress, 3, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(3)", 1778, 1760, kHex, {}, K::kConstantBufferAddress, 3, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(3)", 1759, 1728, kHex, {}, K::kConstantBufferAddress, 3,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(3)", 1778, 1760, kHex, {}, K::kConstantBufferAddress, 3,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(3)", 1791, 1779, kUint, {}, K::kConstantBufferSize, 3, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(4)", 1823, 1792, kHex, {}, K::kConstantBufferAddress, 4, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(4)", 1842, 1824, kHex, {}, K::kConstantBufferAddress, 4, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(4)", 1823, 1792, kHex, {}, K::kConstantBufferAddress, 4,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(4)", 1842, 1824, kHex, {}, K::kConstantBufferAddress, 4,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(4)", 1855, 1843, kUint, {}, K::kConstantBufferSize, 4, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(5)", 1887, 1856, kHex, {}, K::kConstantBufferAddress, 5, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(5)", 1906, 1888, kHex, {}, K::kConstantBufferAddress, 5, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(5)", 1887, 1856, kHex, {}, K::kConstantBufferAddress, 5,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(5)", 1906, 1888, kHex, {}, K::kConstantBufferAddress, 5,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(5)", 1919, 1907, kUint, {}, K::kConstantBufferSize, 5, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(6)", 1951, 1920, kHex, {}, K::kConstantBufferAddress, 6, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(6)", 1970, 1952, kHex, {}, K::kConstantBufferAddress, 6, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(6)", 1951, 1920, kHex, {}, K::kConstantBufferAddress, 6,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(6)", 1970, 1952, kHex, {}, K::kConstantBufferAddress, 6,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(6)", 1983, 1971, kUint, {}, K::kConstantBufferSize, 6, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(7)", 2015, 1984, kHex, {}, K::kConstantBufferAddress, 7, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(7)", 2034, 2016, kHex, {}, K::kConstantBufferAddress, 7, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(7)", 2015, 1984, kHex, {}, K::kConstantBufferAddress, 7,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(7)", 2034, 2016, kHex, {}, K::kConstantBufferAddress, 7,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(7)", 2047, 2035, kUint, {}, K::kConstantBufferSize, 7, 4),
     q("CIRCULAR_QUEUE_ADDR_LOWER", 2079, 2048, kHex, {}),
     q("CIRCULAR_QUEUE_ADDR_UPPER", 2087, 2080, kHex, {}),
@@ -1200,37 +1252,48 @@ constexpr QmdField kQmdV05[] = {
     q("GRID_HEIGHT_RESUME", 271, 256, kUint, {}),
     q("GRID_DEPTH_RESUME", 287, 272, kUint, {}),
     q("RELEASE_ENABLE(0)", 288, 288, kBool, {}, K::kReleaseEnable, 0, 0),
-    q("RELEASE_STRUCTURE_SIZE(0)", 290, 289, kEnum, kReleaseStructureSizeNames, K::kReleaseStructureSize, 0, 0),
-    q("RELEASE_MEMBAR_TYPE(0)", 291, 291, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 0, 0),
+    q("RELEASE_STRUCTURE_SIZE(0)", 290, 289, kEnum, kReleaseStructureSizeNames,
+      K::kReleaseStructureSize, 0, 0),
+    q("RELEASE_MEMBAR_TYPE(0)", 291, 291, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 0,
+      0),
     q("RELEASE_REDUCTION_ENABLE(0)", 292, 292, kBool, {}, K::kReleaseReductionEnable, 0, 0),
     q("RELEASE_REDUCTION_OP(0)", 295, 293, kEnum, kReductionOpNames, K::kReleaseReductionOp, 0, 0),
-    q("RELEASE_REDUCTION_FORMAT(0)", 297, 296, kEnum, kReductionFormatNames, K::kReleaseReductionFormat, 0, 0),
+    q("RELEASE_REDUCTION_FORMAT(0)", 297, 296, kEnum, kReductionFormatNames,
+      K::kReleaseReductionFormat, 0, 0),
     q("RELEASE_TRAP_TYPE(0)", 299, 298, kEnum, kReleaseTrapTypeNames, K::kReleaseTrapType, 0, 0),
     q("RELEASE_PAYLOAD64B(0)", 300, 300, kBool, {}, K::kReleasePayload64b, 0, 0),
     q("RELEASE_ENABLE(1)", 304, 304, kBool, {}, K::kReleaseEnable, 1, 0),
-    q("RELEASE_STRUCTURE_SIZE(1)", 306, 305, kEnum, kReleaseStructureSizeNames, K::kReleaseStructureSize, 1, 0),
-    q("RELEASE_MEMBAR_TYPE(1)", 307, 307, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 1, 0),
+    q("RELEASE_STRUCTURE_SIZE(1)", 306, 305, kEnum, kReleaseStructureSizeNames,
+      K::kReleaseStructureSize, 1, 0),
+    q("RELEASE_MEMBAR_TYPE(1)", 307, 307, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 1,
+      0),
     q("RELEASE_REDUCTION_ENABLE(1)", 308, 308, kBool, {}, K::kReleaseReductionEnable, 1, 0),
     q("RELEASE_REDUCTION_OP(1)", 311, 309, kEnum, kReductionOpNames, K::kReleaseReductionOp, 1, 0),
-    q("RELEASE_REDUCTION_FORMAT(1)", 313, 312, kEnum, kReductionFormatNames, K::kReleaseReductionFormat, 1, 0),
+    q("RELEASE_REDUCTION_FORMAT(1)", 313, 312, kEnum, kReductionFormatNames,
+      K::kReleaseReductionFormat, 1, 0),
     q("RELEASE_TRAP_TYPE(1)", 315, 314, kEnum, kReleaseTrapTypeNames, K::kReleaseTrapType, 1, 0),
     q("RELEASE_PAYLOAD64B(1)", 316, 316, kBool, {}, K::kReleasePayload64b, 1, 0),
     q("RELEASE_ENABLE(2)", 320, 320, kBool, {}, K::kReleaseEnable, 2, 0),
-    q("RELEASE_STRUCTURE_SIZE(2)", 322, 321, kEnum, kReleaseStructureSizeNames, K::kReleaseStructureSize, 2, 0),
-    q("RELEASE_MEMBAR_TYPE(2)", 323, 323, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 2, 0),
+    q("RELEASE_STRUCTURE_SIZE(2)", 322, 321, kEnum, kReleaseStructureSizeNames,
+      K::kReleaseStructureSize, 2, 0),
+    q("RELEASE_MEMBAR_TYPE(2)", 323, 323, kEnum, kReleaseMembarTypeNames, K::kReleaseMembarType, 2,
+      0),
     q("RELEASE_REDUCTION_ENABLE(2)", 324, 324, kBool, {}, K::kReleaseReductionEnable, 2, 0),
     q("RELEASE_REDUCTION_OP(2)", 327, 325, kEnum, kReductionOpNames, K::kReleaseReductionOp, 2, 0),
-    q("RELEASE_REDUCTION_FORMAT(2)", 329, 328, kEnum, kReductionFormatNames, K::kReleaseReductionFormat, 2, 0),
+    q("RELEASE_REDUCTION_FORMAT(2)", 329, 328, kEnum, kReductionFormatNames,
+      K::kReleaseReductionFormat, 2, 0),
     q("RELEASE_TRAP_TYPE(2)", 331, 330, kEnum, kReleaseTrapTypeNames, K::kReleaseTrapType, 2, 0),
     q("RELEASE_PAYLOAD64B(2)", 332, 332, kBool, {}, K::kReleasePayload64b, 2, 0),
     q("DEPENDENT_QMD0_ENABLE", 336, 336, kBool, {}, K::kDependentQmdEnable, 0, 0),
-    q("DEPENDENT_QMD0_ACTION", 339, 337, kEnum, kDependentQmdActionNames, K::kDependentQmdAction, 0, 0),
+    q("DEPENDENT_QMD0_ACTION", 339, 337, kEnum, kDependentQmdActionNames, K::kDependentQmdAction, 0,
+      0),
     q("DEPENDENT_QMD0_PREFETCH", 340, 340, kBool, {}, K::kDependentQmdPrefetch, 0, 0),
     q("SELF_COPY_ON_COMPLETION", 341, 341, kBool, {}),
     q("DEMOTE_L2_EVICT_LAST", 342, 342, kBool, {}),
     q("DISABLE_AUTO_INVALIDATE", 343, 343, kBool, {}),
     q("DEPENDENT_QMD1_ENABLE", 344, 344, kBool, {}, K::kDependentQmdEnable, 1, 0),
-    q("DEPENDENT_QMD1_ACTION", 347, 345, kEnum, kDependentQmdActionNames, K::kDependentQmdAction, 1, 0),
+    q("DEPENDENT_QMD1_ACTION", 347, 345, kEnum, kDependentQmdActionNames, K::kDependentQmdAction, 1,
+      0),
     q("DEPENDENT_QMD1_PREFETCH", 348, 348, kBool, {}, K::kDependentQmdPrefetch, 1, 0),
     q("CORRELATION_ID_INTERNAL", 349, 349, kBool, {}),
     q("CWD_MEMBAR_TASK_CHASING_ENABLE", 350, 350, kBool, {}),
@@ -1239,17 +1302,21 @@ constexpr QmdField kQmdV05[] = {
     q("DEPENDENT_QMD0_POINTER", 415, 384, kHex, {}, K::kDependentQmdAddress, 0, 8),
     q("DEPENDENT_QMD1_POINTER", 447, 416, kHex, {}, K::kDependentQmdAddress, 1, 8),
     q("SASS_VERSION", 455, 448, kHex, {}, K::kSassVersion, 0, 0),
-    q("API_VISIBLE_CALL_LIMIT", 456, 456, kEnum, kApiVisibleCallLimitNames, K::kApiVisibleCallLimit, 0, 0),
+    q("API_VISIBLE_CALL_LIMIT", 456, 456, kEnum, kApiVisibleCallLimitNames, K::kApiVisibleCallLimit,
+      0, 0),
     q("SAMPLER_INDEX", 457, 457, kEnum, kSamplerIndexNames, K::kSamplerIndex, 0, 0),
     q("CONSTANT_BANK_PREFETCH_PRE_MAX_SIZE_SHIFTED8", 463, 458, kUint, {}),
     q("QMD_MINOR_VERSION", 467, 464, kHex, {}, K::kMinorVersion, 0, 0),
     q("QMD_MAJOR_VERSION", 471, 468, kHex, {}, K::kMajorVersion, 0, 0),
-    q("INVALIDATE_TEXTURE_HEADER_CACHE", 472, 472, kBool, {}, K::kInvalidateTextureHeaderCache, 0, 0),
-    q("INVALIDATE_TEXTURE_SAMPLER_CACHE", 473, 473, kBool, {}, K::kInvalidateTextureSamplerCache, 0, 0),
+    q("INVALIDATE_TEXTURE_HEADER_CACHE", 472, 472, kBool, {}, K::kInvalidateTextureHeaderCache, 0,
+      0),
+    q("INVALIDATE_TEXTURE_SAMPLER_CACHE", 473, 473, kBool, {}, K::kInvalidateTextureSamplerCache, 0,
+      0),
     q("INVALIDATE_TEXTURE_DATA_CACHE", 474, 474, kBool, {}, K::kInvalidateTextureDataCache, 0, 0),
     q("INVALIDATE_SHADER_DATA_CACHE", 475, 475, kBool, {}, K::kInvalidateShaderDataCache, 0, 0),
     q("INVALIDATE_INSTRUCTION_CACHE", 476, 476, kBool, {}, K::kInvalidateInstructionCache, 0, 0),
-    q("INVALIDATE_SHADER_CONSTANT_CACHE", 477, 477, kBool, {}, K::kInvalidateShaderConstantCache, 0, 0),
+    q("INVALIDATE_SHADER_CONSTANT_CACHE", 477, 477, kBool, {}, K::kInvalidateShaderConstantCache, 0,
+      0),
     q("LATCH_ACQUIRE_INVALIDATE_SHADER_DATA_CACHE", 478, 478, kBool, {}),
     q("LATCH_ACQUIRE_INVALIDATE_TEXTURE_DATA_CACHE", 479, 479, kBool, {}),
     q("RELEASE_SEMAPHORE0_ADDR_LOWER", 511, 480, kHex, {}, K::kReleaseAddress, 0, 0),
@@ -1292,7 +1359,8 @@ constexpr QmdField kQmdV05[] = {
     q("PROGRAM_ADDRESS_LOWER_SHIFTED4", 1055, 1024, kHex, {}, K::kProgramAddress, 0, 4),
     q("PROGRAM_ADDRESS_UPPER_SHIFTED4", 1076, 1056, kHex, {}, K::kProgramAddress, 0, 36),
     q("PROGRAM_PREFETCH_SIZE", 1085, 1077, kUint, {}, K::kProgramPrefetchSize, 0, 0),
-    q("PROGRAM_PREFETCH_TYPE", 1087, 1086, kEnum, kProgramPrefetchTypeNames, K::kProgramPrefetchType, 0, 0),
+    q("PROGRAM_PREFETCH_TYPE", 1087, 1086, kEnum, kProgramPrefetchTypeNames,
+      K::kProgramPrefetchType, 0, 0),
     q("CTA_THREAD_DIMENSION0", 1103, 1088, kUint, {}, K::kBlock, 0, 0),
     q("CTA_THREAD_DIMENSION1", 1119, 1104, kUint, {}, K::kBlock, 1, 0),
     q("CTA_THREAD_DIMENSION2", 1127, 1120, kUint, {}, K::kBlock, 2, 0),
@@ -1302,37 +1370,56 @@ constexpr QmdField kQmdV05[] = {
     q("SHARED_MEMORY_SIZE_SHIFTED7", 1162, 1152, kUint, {}, K::kSharedMemorySize, 0, 7),
     q("MIN_SM_CONFIG_SHARED_MEM_SIZE", 1168, 1163, kUint, {}, K::kMinSmConfigSharedMemSize, 0, 0),
     q("MAX_SM_CONFIG_SHARED_MEM_SIZE", 1174, 1169, kUint, {}, K::kMaxSmConfigSharedMemSize, 0, 0),
-    q("TARGET_SM_CONFIG_SHARED_MEM_SIZE", 1180, 1175, kUint, {}, K::kTargetSmConfigSharedMemSize, 0, 0),
+    q("TARGET_SM_CONFIG_SHARED_MEM_SIZE", 1180, 1175, kUint, {}, K::kTargetSmConfigSharedMemSize, 0,
+      0),
     q("SHARED_MEM_BARRIER_INIT_ENABLE", 1181, 1181, kBool, {}),
-    q("SHADER_LOCAL_MEMORY_LOW_SIZE_SHIFTED4", 1199, 1184, kUint, {}, K::kShaderLocalMemoryLowSize, 0, 4),
-    q("SHADER_LOCAL_MEMORY_HIGH_SIZE_SHIFTED4", 1215, 1200, kUint, {}, K::kShaderLocalMemoryHighSize, 0, 4),
+    q("SHADER_LOCAL_MEMORY_LOW_SIZE_SHIFTED4", 1199, 1184, kUint, {}, K::kShaderLocalMemoryLowSize,
+      0, 4),
+    q("SHADER_LOCAL_MEMORY_HIGH_SIZE_SHIFTED4", 1215, 1200, kUint, {},
+      K::kShaderLocalMemoryHighSize, 0, 4),
     q("VIRTUAL_RESOURCE_COUNT", 1223, 1216, kUint, {}),
     q("GRID_WIDTH", 1279, 1248, kUint, {}, K::kGrid, 0, 0),
     q("GRID_HEIGHT", 1295, 1280, kUint, {}, K::kGrid, 1, 0),
     q("GRID_DEPTH", 1327, 1312, kUint, {}, K::kGrid, 2, 0),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(0)", 1375, 1344, kHex, {}, K::kConstantBufferAddress, 0, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(0)", 1394, 1376, kHex, {}, K::kConstantBufferAddress, 0, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(0)", 1375, 1344, kHex, {}, K::kConstantBufferAddress, 0,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(0)", 1394, 1376, kHex, {}, K::kConstantBufferAddress, 0,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(0)", 1407, 1395, kUint, {}, K::kConstantBufferSize, 0, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(1)", 1439, 1408, kHex, {}, K::kConstantBufferAddress, 1, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(1)", 1458, 1440, kHex, {}, K::kConstantBufferAddress, 1, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(1)", 1439, 1408, kHex, {}, K::kConstantBufferAddress, 1,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(1)", 1458, 1440, kHex, {}, K::kConstantBufferAddress, 1,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(1)", 1471, 1459, kUint, {}, K::kConstantBufferSize, 1, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(2)", 1503, 1472, kHex, {}, K::kConstantBufferAddress, 2, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(2)", 1522, 1504, kHex, {}, K::kConstantBufferAddress, 2, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(2)", 1503, 1472, kHex, {}, K::kConstantBufferAddress, 2,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(2)", 1522, 1504, kHex, {}, K::kConstantBufferAddress, 2,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(2)", 1535, 1523, kUint, {}, K::kConstantBufferSize, 2, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(3)", 1567, 1536, kHex, {}, K::kConstantBufferAddress, 3, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(3)", 1586, 1568, kHex, {}, K::kConstantBufferAddress, 3, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(3)", 1567, 1536, kHex, {}, K::kConstantBufferAddress, 3,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(3)", 1586, 1568, kHex, {}, K::kConstantBufferAddress, 3,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(3)", 1599, 1587, kUint, {}, K::kConstantBufferSize, 3, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(4)", 1631, 1600, kHex, {}, K::kConstantBufferAddress, 4, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(4)", 1650, 1632, kHex, {}, K::kConstantBufferAddress, 4, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(4)", 1631, 1600, kHex, {}, K::kConstantBufferAddress, 4,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(4)", 1650, 1632, kHex, {}, K::kConstantBufferAddress, 4,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(4)", 1663, 1651, kUint, {}, K::kConstantBufferSize, 4, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(5)", 1695, 1664, kHex, {}, K::kConstantBufferAddress, 5, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(5)", 1714, 1696, kHex, {}, K::kConstantBufferAddress, 5, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(5)", 1695, 1664, kHex, {}, K::kConstantBufferAddress, 5,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(5)", 1714, 1696, kHex, {}, K::kConstantBufferAddress, 5,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(5)", 1727, 1715, kUint, {}, K::kConstantBufferSize, 5, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(6)", 1759, 1728, kHex, {}, K::kConstantBufferAddress, 6, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(6)", 1778, 1760, kHex, {}, K::kConstantBufferAddress, 6, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(6)", 1759, 1728, kHex, {}, K::kConstantBufferAddress, 6,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(6)", 1778, 1760, kHex, {}, K::kConstantBufferAddress, 6,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(6)", 1791, 1779, kUint, {}, K::kConstantBufferSize, 6, 4),
-    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(7)", 1823, 1792, kHex, {}, K::kConstantBufferAddress, 7, 6),
-    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(7)", 1842, 1824, kHex, {}, K::kConstantBufferAddress, 7, 38),
+    q("CONSTANT_BUFFER_ADDR_LOWER_SHIFTED6(7)", 1823, 1792, kHex, {}, K::kConstantBufferAddress, 7,
+      6),
+    q("CONSTANT_BUFFER_ADDR_UPPER_SHIFTED6(7)", 1842, 1824, kHex, {}, K::kConstantBufferAddress, 7,
+      38),
     q("CONSTANT_BUFFER_SIZE_SHIFTED4(7)", 1855, 1843, kUint, {}, K::kConstantBufferSize, 7, 4),
     q("CONSTANT_BUFFER_VALID(0)", 1856, 1856, kBool, {}, K::kConstantBufferValid, 0, 0),
     q("CONSTANT_BUFFER_PREFETCH(0)", 1858, 1857, kEnum, kConstantBufferPrefetchNames),
@@ -1358,8 +1445,10 @@ constexpr QmdField kQmdV05[] = {
     q("CONSTANT_BUFFER_VALID(7)", 1884, 1884, kBool, {}, K::kConstantBufferValid, 7, 0),
     q("CONSTANT_BUFFER_PREFETCH(7)", 1886, 1885, kEnum, kConstantBufferPrefetchNames),
     q("CONSTANT_BUFFER_INVALIDATE(7)", 1887, 1887, kBool, {}, K::kConstantBufferInvalidate, 7, 0),
-    q("PROGRAM_PREFETCH_ADDR_LOWER_SHIFTED", 1919, 1888, kHex, {}, K::kProgramPrefetchAddress, 0, 8),
-    q("PROGRAM_PREFETCH_ADDR_UPPER_SHIFTED", 1936, 1920, kHex, {}, K::kProgramPrefetchAddress, 0, 40),
+    q("PROGRAM_PREFETCH_ADDR_LOWER_SHIFTED", 1919, 1888, kHex, {}, K::kProgramPrefetchAddress, 0,
+      8),
+    q("PROGRAM_PREFETCH_ADDR_UPPER_SHIFTED", 1936, 1920, kHex, {}, K::kProgramPrefetchAddress, 0,
+      40),
     q("GPC_CGA_WIDTH", 2053, 2048, kUint, {}),
     q("GPC_CGA_HEIGHT", 2061, 2056, kUint, {}),
     q("GPC_CGA_DEPTH", 2069, 2064, kUint, {}),
@@ -1422,7 +1511,8 @@ constexpr std::array<uint8_t, N> roles_of(const QmdField (&rows)[N]) {
 template <size_t N>
 constexpr std::array<uint8_t, kKeyCount> presence_of(const QmdField (&rows)[N]) {
   std::array<uint8_t, kKeyCount> p{};
-  for (const QmdField& f : rows) p[static_cast<size_t>(f.key)] |= static_cast<uint8_t>(1u << f.slot);
+  for (const QmdField& f : rows)
+    p[static_cast<size_t>(f.key)] |= static_cast<uint8_t>(1u << f.slot);
   return p;
 }
 // True when the rows of every member cover its value bits without gap or overlap.
@@ -1667,9 +1757,7 @@ constexpr const char* alignment_rule(uint8_t shift) {
 }
 
 // V03_00 has IS_QUEUE (1 bit) where later versions have QMD_TYPE.
-bool is_queue_row(const QmdField& f) {
-  return f.key == QmdKey::kQmdType && f.bits.lo == f.bits.hi;
-}
+bool is_queue_row(const QmdField& f) { return f.key == QmdKey::kQmdType && f.bits.lo == f.bits.hi; }
 
 // Stores member `value` into row f (one of the member's rows).
 void store_row(core::FieldWriter& w, const QmdField& f, uint8_t role, uint64_t value) {

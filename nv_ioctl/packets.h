@@ -196,13 +196,13 @@ inline constexpr uint16_t NVC6B5_LINE_COUNT = 0x041C;
 // are described; the decoder refuses the others.
 enum class SecOp : uint8_t {
   GRP0_USE_TERT = 0,
-  INC_METHOD = 1,        // data words go to method, method+4, …
+  INC_METHOD = 1,  // data words go to method, method+4, …
   GRP2_USE_TERT = 2,
   NON_INC_METHOD = 3,    // every data word goes to the same method
   IMMD_DATA_METHOD = 4,  // 13-bit data in the header itself, no data word
   ONE_INC = 5,           // the first word to method, the rest to method+4
   RESERVED6 = 6,
-  END_PB_SEGMENT = 7,    // ends the pushbuffer segment
+  END_PB_SEGMENT = 7,  // ends the pushbuffer segment
 };
 inline constexpr core::EnumName kSecOpNames[] = {
     {0, "GRP0_USE_TERT"},    {1, "INC_METHOD"}, {2, "GRP2_USE_TERT"}, {3, "NON_INC_METHOD"},
@@ -210,7 +210,8 @@ inline constexpr core::EnumName kSecOpNames[] = {
 
 // The header rows. METHOD_ADDRESS holds the byte offset >> 2 (12 bits: offsets up to 0x3FFC).
 inline constexpr core::BitField NVC56F_DMA_METHOD_ADDRESS{
-    "method", 0, 0, 11, core::FieldKind::kHex, 2, 0, 0, {}, "METHOD_ADDRESS 11:0 = byte offset >> 2"};
+    "method", 0, 0, 11, core::FieldKind::kHex,
+    2,        0, 0, {}, "METHOD_ADDRESS 11:0 = byte offset >> 2"};
 inline constexpr core::BitField NVC56F_DMA_METHOD_SUBCHANNEL =
     core::uint_field("subchannel", 0, 13, 15, "METHOD_SUBCHANNEL 15:13");
 inline constexpr core::BitField NVC56F_DMA_METHOD_COUNT =
@@ -326,11 +327,11 @@ class Pushbuffer {
   [[gnu::always_inline]] constexpr bool immd(uint8_t subchannel, uint32_t method, uint32_t data) {
     if (!ok()) return false;
     uint32_t header = 0;
-    const core::EncodeResult r = encode_method_header(
-        {SecOp::IMMD_DATA_METHOD, subchannel,
-         static_cast<uint16_t>(method > 0xFFFF ? 0xFFFF : method),
-         static_cast<uint16_t>(data > 0xFFFF ? 0xFFFF : data)},
-        header);
+    const core::EncodeResult r =
+        encode_method_header({SecOp::IMMD_DATA_METHOD, subchannel,
+                              static_cast<uint16_t>(method > 0xFFFF ? 0xFFFF : method),
+                              static_cast<uint16_t>(data > 0xFFFF ? 0xFFFF : data)},
+                             header);
     if (!r) return fail(r);
     if (put_ >= buf_.size()) return fail(core::encode_no_space("pushbuffer", "method", 1, 0));
     buf_[put_++] = header;
@@ -440,7 +441,7 @@ struct UnpackVisitor {
   uint32_t word;
   template <class M>
   constexpr void operator()(const core::BitField& f, M& m) {
-    const std::array<uint32_t, 1> w{word};
+    const std::array<uint32_t, 2> w{word, 0};  // data-word fields sit in dword 0
     m = from_u64<M>(core::get_field(w, f));
   }
   template <class M>
@@ -740,17 +741,16 @@ inline constexpr core::EnumName kSemaphoreTypeNamesC6B5[] = {
     {1, "RELEASE_ONE_WORD_SEMAPHORE"},
     {2, "RELEASE_FOUR_WORD_SEMAPHORE"},
     {3, "RELEASE_CONDITIONAL_INTR_SEMAPHORE"}};
-inline constexpr core::EnumName kSemaphoreTypeNames[] = {
-    {0, "NONE"},
-    {1, "RELEASE_SEMAPHORE_NO_TIMESTAMP"},
-    {2, "RELEASE_SEMAPHORE_WITH_TIMESTAMP"},
-    {3, "RELEASE_CONDITIONAL_INTR_SEMAPHORE"}};
+inline constexpr core::EnumName kSemaphoreTypeNames[] = {{0, "NONE"},
+                                                         {1, "RELEASE_SEMAPHORE_NO_TIMESTAMP"},
+                                                         {2, "RELEASE_SEMAPHORE_WITH_TIMESTAMP"},
+                                                         {3, "RELEASE_CONDITIONAL_INTR_SEMAPHORE"}};
 inline constexpr core::EnumName kInterruptTypeNames[] = {
     {0, "NONE"}, {1, "BLOCKING"}, {2, "NON_BLOCKING"}};
 inline constexpr core::EnumName kMemoryLayoutNames[] = {{0, "BLOCKLINEAR"}, {1, "PITCH"}};
 inline constexpr core::EnumName kAddressTypeNames[] = {{0, "VIRTUAL"}, {1, "PHYSICAL"}};
 inline constexpr core::EnumName kSemaphoreReductionNames[] = {
-    {0, "IMIN"}, {1, "IMAX"}, {2, "IXOR"}, {3, "IAND"}, {4, "IOR"},  {5, "IADD"},
+    {0, "IMIN"}, {1, "IMAX"}, {2, "IXOR"},  {3, "IAND"},  {4, "IOR"},  {5, "IADD"},
     {6, "INC"},  {7, "DEC"},  {10, "FADD"}, {11, "FMIN"}, {12, "FMAX"}};
 inline constexpr core::EnumName kSemaphoreReductionSignNames[] = {{0, "SIGNED"}, {1, "UNSIGNED"}};
 inline constexpr core::EnumName kCopyTypeNames[] = {
@@ -766,20 +766,20 @@ constexpr bool is_hopper_or_later_copy(uint32_t cls) {
 
 struct CopyLaunchDma {
   static constexpr const char* kMethod = "LAUNCH_DMA";
-  DataTransferType data_transfer_type = DataTransferType::NONE;  // 1:0
-  bool flush_enable = false;                                     // 2
-  SemaphoreType semaphore_type = SemaphoreType::NONE;            // 4:3
-  InterruptType interrupt_type = InterruptType::NONE;            // 6:5
-  MemoryLayout src_memory_layout = MemoryLayout::BLOCKLINEAR;    // 7
-  MemoryLayout dst_memory_layout = MemoryLayout::BLOCKLINEAR;    // 8
-  bool multi_line_enable = false;                                // 9
-  bool remap_enable = false;                                     // 10
-  bool force_rmwdisable = false;                                 // 11, C6B5..C8B5
-  AddressType src_type = AddressType::VIRTUAL;                   // 12
-  AddressType dst_type = AddressType::VIRTUAL;                   // 13
-  SemaphoreReduction semaphore_reduction = SemaphoreReduction::IMIN;                  // 17:14
+  DataTransferType data_transfer_type = DataTransferType::NONE;       // 1:0
+  bool flush_enable = false;                                          // 2
+  SemaphoreType semaphore_type = SemaphoreType::NONE;                 // 4:3
+  InterruptType interrupt_type = InterruptType::NONE;                 // 6:5
+  MemoryLayout src_memory_layout = MemoryLayout::BLOCKLINEAR;         // 7
+  MemoryLayout dst_memory_layout = MemoryLayout::BLOCKLINEAR;         // 8
+  bool multi_line_enable = false;                                     // 9
+  bool remap_enable = false;                                          // 10
+  bool force_rmwdisable = false;                                      // 11, C6B5..C8B5
+  AddressType src_type = AddressType::VIRTUAL;                        // 12
+  AddressType dst_type = AddressType::VIRTUAL;                        // 13
+  SemaphoreReduction semaphore_reduction = SemaphoreReduction::IMIN;  // 17:14
   SemaphoreReductionSign semaphore_reduction_sign = SemaphoreReductionSign::SIGNED;  // 18
-  bool semaphore_reduction_enable = false;                                            // 19
+  bool semaphore_reduction_enable = false;                                           // 19
   CopyType copy_type = CopyType::DEFAULT;  // 21:20, C8B5+ (non-default only with CC on)
   uint8_t vprmode = 0;                     // 23:22 on C6B5/C7B5, 22 on C8B5+
   bool memory_scrub_enable = false;        // 23, C8B5+
@@ -1058,15 +1058,15 @@ constexpr core::EncodeResult encode_send_pcas(std::span<uint32_t> out, uint32_t 
     return detail::refuse(cn, "SEND_PCAS_A", "subchannel", subchannel, "subchannels are 0..7");
   }
   if ((qmd_address & 0xFF) != 0 || (qmd_address >> 40) != 0) {
-    return detail::refuse(cn, "SEND_PCAS_A", "qmd_address", qmd_address,
-                          "a QMD must be 256-byte aligned and below 2^40 (address >> 8 in 32 bits)");
+    return detail::refuse(
+        cn, "SEND_PCAS_A", "qmd_address", qmd_address,
+        "a QMD must be 256-byte aligned and below 2^40 (address >> 8 in 32 bits)");
   }
   std::array<uint32_t, 4> b{};
   b[0] = method_header(SecOp::INC_METHOD, subchannel, NVC6C0_SEND_PCAS_A, 1);
   b[1] = static_cast<uint32_t>(qmd_address >> 8);
   b[2] = method_header(SecOp::INC_METHOD, subchannel, NVC6C0_SEND_SIGNALING_PCAS2_B, 1);
-  const core::EncodeResult x =
-      encode_word(SendSignalingPcas2B{action, 0, 0}, compute_class, b[3]);
+  const core::EncodeResult x = encode_word(SendSignalingPcas2B{action, 0, 0}, compute_class, b[3]);
   if (!x) return x;
   if (out.size() < 4) return core::encode_no_space(cn, "SEND_PCAS_A", 4, out.size());
   for (uint32_t i = 0; i < 4; ++i) out[i] = b[i];
@@ -1083,8 +1083,7 @@ constexpr uint32_t qmd_dwords_for_class(uint32_t compute_class) {
 // INC burst of 2 + n words at 0x318: 3 + n dwords. n must be the class's QMD size (64 or 96
 // dwords; 96 sets INLINE_SIZE 384). The address must be 256-byte aligned.
 constexpr core::EncodeResult encode_inline_qmd(std::span<uint32_t> out, uint32_t compute_class,
-                                               uint64_t qmd_address,
-                                               std::span<const uint32_t> qmd,
+                                               uint64_t qmd_address, std::span<const uint32_t> qmd,
                                                uint8_t subchannel = kSubchCompute) {
   const char* cn = detail::name_or(compute_class);
   if (class_kind(compute_class) != ClassKind::kCompute) {
@@ -1097,8 +1096,9 @@ constexpr core::EncodeResult encode_inline_qmd(std::span<uint32_t> out, uint32_t
   }
   const uint32_t n = qmd_dwords_for_class(compute_class);
   if (qmd.size() != n) {
-    return detail::refuse(cn, "LOAD_INLINE_QMD_DATA", "qmd_dwords", qmd.size(),
-                          "the QMD must have the class's size (64 dwords V03_00, 96 V04_00/V05_00)");
+    return detail::refuse(
+        cn, "LOAD_INLINE_QMD_DATA", "qmd_dwords", qmd.size(),
+        "the QMD must have the class's size (64 dwords V03_00, 96 V04_00/V05_00)");
   }
   if ((qmd_address & 0xFF) != 0) {
     return detail::refuse(cn, "SET_INLINE_QMD_ADDRESS_A", "qmd_address", qmd_address,
@@ -1140,8 +1140,8 @@ constexpr uint64_t copy_dwords(uint64_t bytes) {
 // A linear copy of `bytes` from src to dst as tinygrad sends it (fact sheet §4.6), per chunk of at
 // most kCopyMaxChunk: OFFSET_IN_UPPER..OFFSET_OUT_LOWER (INC of 4), LINE_LENGTH_IN, LAUNCH_DMA =
 // NON_PIPELINED | SRC_PITCH | DST_PITCH (0x182): 9 dwords a chunk. bytes == 0 writes nothing.
-constexpr core::EncodeResult encode_copy(std::span<uint32_t> out, uint32_t copy_class,
-                                         uint64_t dst, uint64_t src, uint64_t bytes,
+constexpr core::EncodeResult encode_copy(std::span<uint32_t> out, uint32_t copy_class, uint64_t dst,
+                                         uint64_t src, uint64_t bytes,
                                          uint8_t subchannel = kSubchCopy) {
   const char* cn = detail::name_or(copy_class);
   if (class_kind(copy_class) != ClassKind::kCopy) {
@@ -1152,8 +1152,8 @@ constexpr core::EncodeResult encode_copy(std::span<uint32_t> out, uint32_t copy_
   }
   const core::BitField upper = copy_upper_field(copy_class, "upper");
   const uint64_t last = bytes == 0 ? 0 : bytes - 1;
-  if (src + last < src || dst + last < dst ||
-      !core::field_fits(upper, (src + last) >> 32) || !core::field_fits(upper, (dst + last) >> 32)) {
+  if (src + last < src || dst + last < dst || !core::field_fits(upper, (src + last) >> 32) ||
+      !core::field_fits(upper, (dst + last) >> 32)) {
     return detail::refuse(cn, "OFFSET_IN_UPPER", "address", (src + last) > (dst + last) ? src : dst,
                           "the copy runs past the class's address range");
   }
@@ -1196,9 +1196,7 @@ struct CopySemaphore {
   bool payload_64bit = false;
   bool operator==(const CopySemaphore&) const = default;
 };
-constexpr uint32_t copy_semaphore_dwords(const CopySemaphore& s) {
-  return s.payload_64bit ? 7 : 6;
-}
+constexpr uint32_t copy_semaphore_dwords(const CopySemaphore& s) { return s.payload_64bit ? 7 : 6; }
 constexpr core::EncodeResult encode_copy_semaphore(std::span<uint32_t> out, uint32_t copy_class,
                                                    const CopySemaphore& s,
                                                    uint8_t subchannel = kSubchCopy) {
@@ -1389,9 +1387,9 @@ struct MethodWrite {
   uint8_t subchannel = 0;
   uint16_t method = 0;  // byte address
   uint32_t data = 0;
-  const ClassDesc* cls = nullptr;     // the class whose table holds the method
-  const MethodDesc* desc = nullptr;   // nullptr: the table has no method at this address
-  uint16_t index = 0;                 // element of an array method
+  const ClassDesc* cls = nullptr;    // the class whose table holds the method
+  const MethodDesc* desc = nullptr;  // nullptr: the table has no method at this address
+  uint16_t index = 0;                // element of an array method
 
   // "HOPPER_COMPUTE_A.LOAD_INLINE_QMD_DATA(5)"; unknown: "HOPPER_COMPUTE_A.METHOD_0x1234".
   std::string name() const;
@@ -1435,7 +1433,8 @@ core::Result<std::vector<MethodWrite>> decode_pushbuffer(std::span<const uint32_
 std::string disassemble_pushbuffer(std::span<const uint32_t> pb, ChannelState st,
                                    uint32_t base = 0);
 
-// ---- QMD (fact sheet §5, H§1) --------------------------------------------------------------------
+// ---- QMD (fact sheet §5, H§1)
+// --------------------------------------------------------------------
 
 // V03_00: Ampere and Ada (C6C0, C7C0, C9C0), 64 dwords. V04_00: Hopper (CBC0), 96 dwords.
 // V05_00: Blackwell (CDC0, CEC0), 96 dwords. Tables: open-gpu-doc clc9c0qmd.h, clcbc0qmd.h,
@@ -1479,7 +1478,16 @@ enum class ReleaseStructureSize : uint8_t {
   SEMAPHORE_TWO_WORDS = 2,
 };
 enum class ReleaseMembarType : uint8_t { FE_NONE = 0, FE_SYSMEMBAR = 1 };
-enum class ReductionOp : uint8_t { RED_ADD, RED_MIN, RED_MAX, RED_INC, RED_DEC, RED_AND, RED_OR, RED_XOR };
+enum class ReductionOp : uint8_t {
+  RED_ADD,
+  RED_MIN,
+  RED_MAX,
+  RED_INC,
+  RED_DEC,
+  RED_AND,
+  RED_OR,
+  RED_XOR
+};
 enum class ReductionFormat : uint8_t { UNSIGNED = 0, SIGNED = 1 };
 enum class ReleaseTrapType : uint8_t {
   TRAP_NONE = 0,

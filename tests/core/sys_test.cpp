@@ -253,3 +253,14 @@ TEST(Sys, IoctlOnceIsForwardedByTheDecorators) {
   // The host issues it once too: a bad fd fails immediately.
   EXPECT_EQ(host_sys().ioctl_once(-1, FIONREAD, &x), -EBADF);
 }
+
+TEST(RecordSys, RawRequestNumbersRecordNoArgumentBytes) {
+  FakeSys fake;
+  RecordSys rec(fake);
+  uint64_t small = 0;
+  // 0x30000001 decodes as _IOC_NONE with a 12 KiB "size": nothing may be copied from the arg.
+  EXPECT_EQ(rec.ioctl(3, 0x30000001ul, &small), -ENOTTY);
+  ASSERT_EQ(rec.calls().size(), 1u);
+  EXPECT_TRUE(rec.calls()[0].arg_in.empty());
+  EXPECT_TRUE(rec.calls()[0].arg_out.empty());
+}

@@ -382,9 +382,6 @@ TEST(NvDescribe, TablesAreSoundAndCoverEveryByte) {
   renamed[1].since = 0;
   EXPECT_EQ(nv_table_problems({.driver = "t", .rows = dup}), "");
   EXPECT_NE(nv_table_problems({.driver = "t", .rows = renamed}), "");
-  // core's own checker reports the versioned UVM rows as duplicates: the reason for
-  // nv_table_problems (worth teaching core about `since`).
-  EXPECT_NE(core::table_problems(nv_ioctls()).find("UVM_FREE"), std::string::npos);
 }
 
 TEST(NvDescribe, RmControlAndClassTablesMatchTheFactSheet) {

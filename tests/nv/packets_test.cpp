@@ -48,9 +48,8 @@ std::string why(const EncodeResult& r) { return r.ok() ? "" : to_error(r).messag
 
 constexpr uint32_t kHostClasses[] = {AMPERE_CHANNEL_GPFIFO_A, HOPPER_CHANNEL_GPFIFO_A,
                                      BLACKWELL_CHANNEL_GPFIFO_A};
-constexpr uint32_t kComputeClasses[] = {AMPERE_COMPUTE_A,    AMPERE_COMPUTE_B,
-                                        ADA_COMPUTE_A,       HOPPER_COMPUTE_A,
-                                        BLACKWELL_COMPUTE_A, BLACKWELL_COMPUTE_B};
+constexpr uint32_t kComputeClasses[] = {AMPERE_COMPUTE_A, AMPERE_COMPUTE_B,    ADA_COMPUTE_A,
+                                        HOPPER_COMPUTE_A, BLACKWELL_COMPUTE_A, BLACKWELL_COMPUTE_B};
 constexpr uint32_t kCopyClasses[] = {AMPERE_DMA_COPY_A, AMPERE_DMA_COPY_B, HOPPER_DMA_COPY_A,
                                      BLACKWELL_DMA_COPY_A, BLACKWELL_DMA_COPY_B};
 constexpr QmdVersion kVersions[] = {QmdVersion::V03_00, QmdVersion::V04_00, QmdVersion::V05_00};
@@ -160,7 +159,8 @@ TEST(NvMethod, HostSemaphoreAcquireAndReleaseAsTinygradWritesThem) {
                             host_semaphore_release(0x12'3456'7890, 42));
   ASSERT_TRUE(r.ok()) << why(r);
   ASSERT_EQ(r.dwords, 8u);
-  // RELEASE | RELEASE_WFI | 64BIT | RELEASE_TIMESTAMP = 0x03100001, then NON_STALL_INTERRUPT (0x20).
+  // RELEASE | RELEASE_WFI | 64BIT | RELEASE_TIMESTAMP = 0x03100001, then NON_STALL_INTERRUPT
+  // (0x20).
   const uint32_t release[] = {0x20050017, 0x34567890, 0x12, 42, 0, 0x03100001, 0x20010008, 0};
   EXPECT_TRUE(std::equal(std::begin(release), std::end(release), out.begin()));
 
@@ -207,16 +207,15 @@ TEST(NvMethod, HostSemaphoreRulesRefuseAndWriteNothing) {
   refuse(HOPPER_CHANNEL_GPFIFO_A, sw, EncodeFail::kInvalid);
   refuse(HOPPER_COMPUTE_A, host_semaphore_acquire(0x1000, 1), EncodeFail::kInvalid);
   std::array<uint32_t, 5> small{};
-  EXPECT_EQ(encode_host_semaphore(small, HOPPER_CHANNEL_GPFIFO_A,
-                                  host_semaphore_acquire(0x1000, 1))
-                .fail,
-            EncodeFail::kNoSpace);
+  EXPECT_EQ(
+      encode_host_semaphore(small, HOPPER_CHANNEL_GPFIFO_A, host_semaphore_acquire(0x1000, 1)).fail,
+      EncodeFail::kNoSpace);
 }
 
 TEST(NvMethod, SendPcasAndInlineQmd) {
   std::array<uint32_t, 128> out{};
-  EncodeResult r = encode_send_pcas(out, HOPPER_COMPUTE_A, 0x12'3456'7800,
-                                    PcasAction::INVALIDATE_COPY_SCHEDULE);
+  EncodeResult r =
+      encode_send_pcas(out, HOPPER_COMPUTE_A, 0x12'3456'7800, PcasAction::INVALIDATE_COPY_SCHEDULE);
   ASSERT_TRUE(r.ok()) << why(r);
   const uint32_t nvk[] = {0x200120AD, 0x12345678, 0x200120B0, 3};
   EXPECT_TRUE(std::equal(std::begin(nvk), std::end(nvk), out.begin()));
@@ -261,8 +260,8 @@ TEST(NvMethod, CopyAndCopySemaphoreAsTinygradWritesThem) {
   EncodeResult r = encode_copy(out, HOPPER_DMA_COPY_A, 0x7'0000'1000, 0x5'0000'2000, 0x300);
   ASSERT_TRUE(r.ok()) << why(r);
   ASSERT_EQ(r.dwords, 9u);
-  const uint32_t copy[] = {0x20048100, 0x5, 0x2000, 0x7, 0x1000, 0x20018106, 0x300, 0x200180C0,
-                           0x182};
+  const uint32_t copy[] = {0x20048100, 0x5,   0x2000,     0x7,  0x1000,
+                           0x20018106, 0x300, 0x200180C0, 0x182};
   EXPECT_TRUE(std::equal(std::begin(copy), std::end(copy), out.begin()));
   // 5 GiB: chunks of 2, 2 and 1 GiB.
   std::vector<uint32_t> big(copy_dwords(uint64_t{5} << 30));
@@ -288,12 +287,11 @@ TEST(NvMethod, CopyAndCopySemaphoreAsTinygradWritesThem) {
   const uint32_t sig64[] = {0x20048090, 0x3, 0x40, 9, 1, 0x200180C0, 0x08000014};
   ASSERT_EQ(r.dwords, 7u);
   EXPECT_TRUE(std::equal(std::begin(sig64), std::end(sig64), out.begin()));
+  EXPECT_EQ(encode_copy_semaphore(out, AMPERE_DMA_COPY_A, {0x40, 1, true, true}).fail,
+            EncodeFail::kInvalid);  // no SET_SEMAPHORE_PAYLOAD_UPPER on C6B5
   EXPECT_EQ(
-      encode_copy_semaphore(out, AMPERE_DMA_COPY_A, {0x40, 1, true, true}).fail,
-      EncodeFail::kInvalid);  // no SET_SEMAPHORE_PAYLOAD_UPPER on C6B5
-  EXPECT_EQ(encode_copy_semaphore(out, AMPERE_DMA_COPY_A, {0x40, uint64_t{1} << 32, true, false})
-                .fail,
-            EncodeFail::kInvalid);
+      encode_copy_semaphore(out, AMPERE_DMA_COPY_A, {0x40, uint64_t{1} << 32, true, false}).fail,
+      EncodeFail::kInvalid);
   EXPECT_EQ(encode_copy_semaphore(out, HOPPER_DMA_COPY_A, {0x44, 1, true, false}).fail,
             EncodeFail::kInvalid);  // a timestamped record is 8-byte aligned
   r = encode_copy_semaphore(out, AMPERE_DMA_COPY_A, {0x44, 1, false, false});
@@ -307,8 +305,13 @@ TEST(NvMethod, TypedDataWordsRoundTripOnEveryClass) {
   ASSERT_TRUE(encode_word(InvalidateShaderCachesNoWfi{true, true, true}, HOPPER_COMPUTE_A, w).ok());
   EXPECT_EQ(w, 0x1011u);
   // SEM_EXECUTE: every member at a non-default value.
-  const SemExecute sem{SemOperation::REDUCTION, false, true, SemPayloadSize::PAYLOAD_SIZE_64BIT,
-                       true, SemReduction::DEC, SemReductionFormat::UNSIGNED};
+  const SemExecute sem{SemOperation::REDUCTION,
+                       false,
+                       true,
+                       SemPayloadSize::PAYLOAD_SIZE_64BIT,
+                       true,
+                       SemReduction::DEC,
+                       SemReductionFormat::UNSIGNED};
   for (uint32_t cls : kHostClasses) {
     ASSERT_TRUE(encode_word(sem, cls, w).ok());
     EXPECT_EQ(w, 6u | (1u << 20) | (1u << 24) | (1u << 25) | (7u << 27) | (1u << 31));
@@ -317,8 +320,8 @@ TEST(NvMethod, TypedDataWordsRoundTripOnEveryClass) {
   // LAUNCH_DMA: the members each copy class has, set to their largest values.
   for (uint32_t cls : kCopyClasses) {
     CopyLaunchDma l;
-    l.data_transfer_type = cls == BLACKWELL_DMA_COPY_B ? DataTransferType::PREFETCH
-                                                       : DataTransferType::NON_PIPELINED;
+    l.data_transfer_type =
+        cls == BLACKWELL_DMA_COPY_B ? DataTransferType::PREFETCH : DataTransferType::NON_PIPELINED;
     l.flush_enable = true;
     l.semaphore_type = SemaphoreType::RELEASE_CONDITIONAL_INTR_SEMAPHORE;
     l.interrupt_type = InterruptType::NON_BLOCKING;
@@ -326,8 +329,8 @@ TEST(NvMethod, TypedDataWordsRoundTripOnEveryClass) {
     l.multi_line_enable = l.remap_enable = true;
     l.force_rmwdisable = cls != BLACKWELL_DMA_COPY_A && cls != BLACKWELL_DMA_COPY_B;
     l.src_type = l.dst_type = AddressType::PHYSICAL;
-    l.semaphore_reduction = cls == AMPERE_DMA_COPY_A ? SemaphoreReduction::FADD
-                                                     : SemaphoreReduction::FMAX;
+    l.semaphore_reduction =
+        cls == AMPERE_DMA_COPY_A ? SemaphoreReduction::FADD : SemaphoreReduction::FMAX;
     l.semaphore_reduction_sign = SemaphoreReductionSign::UNSIGNED;
     l.semaphore_reduction_enable = true;
     l.copy_type = is_hopper_or_later_copy(cls) ? CopyType::NONPROT2NONPROT : CopyType::DEFAULT;
@@ -335,8 +338,8 @@ TEST(NvMethod, TypedDataWordsRoundTripOnEveryClass) {
     l.memory_scrub_enable = is_hopper_or_later_copy(cls);
     l.flush_type = FlushType::GL;
     l.disable_plc = true;
-    l.semaphore_payload_size = cls == AMPERE_DMA_COPY_A ? SemaphorePayloadSize::ONE_WORD
-                                                        : SemaphorePayloadSize::TWO_WORD;
+    l.semaphore_payload_size =
+        cls == AMPERE_DMA_COPY_A ? SemaphorePayloadSize::ONE_WORD : SemaphorePayloadSize::TWO_WORD;
     const EncodeResult r = encode_word(l, cls, w);
     ASSERT_TRUE(r.ok()) << class_name(cls) << ": " << why(r);
     EXPECT_EQ(decode_word<CopyLaunchDma>(w, cls), l) << class_name(cls);
@@ -355,9 +358,8 @@ TEST(NvMethod, TypedDataWordsRoundTripOnEveryClass) {
   ASSERT_TRUE(encode_word(pcas, ADA_COMPUTE_A, w).ok());
   EXPECT_EQ(w, 0xDu | (63u << 8) | (1023u << 14));
   EXPECT_EQ(decode_word<SendSignalingPcas2B>(w, ADA_COMPUTE_A), pcas);
-  EXPECT_EQ(
-      encode_word(SetInlineQmdAddressA{1, InlineSize::INLINE_384}, AMPERE_COMPUTE_B, w).fail,
-      EncodeFail::kNotInGeneration);
+  EXPECT_EQ(encode_word(SetInlineQmdAddressA{1, InlineSize::INLINE_384}, AMPERE_COMPUTE_B, w).fail,
+            EncodeFail::kNotInGeneration);
   ASSERT_TRUE(encode_word(SetObject{HOPPER_DMA_COPY_A, 0x1F}, HOPPER_CHANNEL_GPFIFO_A, w).ok());
   EXPECT_EQ(w, 0x001FC8B5u);
 }
@@ -435,7 +437,8 @@ TEST(NvMethod, EveryTableRowRoundTrips) {
         std::vector<std::pair<const BitField*, uint64_t>> all;
         for (const BitField& f : m.fields) {
           uint64_t v = max_value(f);
-          if (m.address == 0 && f.lo == 0) v = c.kind == ClassKind::kCompute ? c.id : HOPPER_DMA_COPY_A;
+          if (m.address == 0 && f.lo == 0)
+            v = c.kind == ClassKind::kCompute ? c.id : HOPPER_DMA_COPY_A;
           cases.push_back({{&f, v}});
           all.push_back({&f, v});
           ++fields;
@@ -453,7 +456,8 @@ TEST(NvMethod, EveryTableRowRoundTrips) {
               ASSERT_TRUE(rawgpu::core::set_field(word, f, f.names[0].value));
             }
           }
-          for (const auto& [f, v] : fs) ASSERT_TRUE(rawgpu::core::set_field(word, *f, v)) << f->name;
+          for (const auto& [f, v] : fs)
+            ASSERT_TRUE(rawgpu::core::set_field(word, *f, v)) << f->name;
           std::array<uint32_t, 2> pb{};
           const uint32_t cls = method < kHostMethodLimit && method != 0 ? host : c.id;
           EncodeResult r = encode_method(pb, cls, subch, method, word[0]);
@@ -507,9 +511,10 @@ TEST(NvMethod, EncodeMethodAndAddressPairsFollowTheTables) {
   r = encode_address_pair(out, AMPERE_COMPUTE_B, 1, NVC6C0_SET_SHADER_LOCAL_MEMORY_A,
                           0x1FF'FFFF'1234'5000);
   EXPECT_EQ(r.fail, EncodeFail::kDoesNotFit);
-  EXPECT_EQ(why(r),
-            "encode AMPERE_COMPUTE_B SET_SHADER_LOCAL_MEMORY_A: invalid input: value 0x1ffffff does "
-            "not fit field address_upper (dword 0 bits 16:0)");
+  EXPECT_EQ(
+      why(r),
+      "encode AMPERE_COMPUTE_B SET_SHADER_LOCAL_MEMORY_A: invalid input: value 0x1ffffff does "
+      "not fit field address_upper (dword 0 bits 16:0)");
   ASSERT_TRUE(encode_address_pair(out, HOPPER_COMPUTE_A, 1,
                                   NVC6C0_SET_SHADER_SHARED_MEMORY_WINDOW_A, 0x7294'0000'0000)
                   .ok());
@@ -523,9 +528,9 @@ TEST(NvMethod, EncodeMethodAndAddressPairsFollowTheTables) {
       encode_address_pair(out, HOPPER_COMPUTE_A, 1, NVC6C0_SET_INLINE_QMD_ADDRESS_A, 0x1000).fail,
       EncodeFail::kInvalid);
 
-  ASSERT_TRUE(encode_method(out, HOPPER_COMPUTE_A, 1, NVC6C0_SET_SHADER_LOCAL_MEMORY_NON_THROTTLED_C,
-                            0xFF)
-                  .ok());
+  ASSERT_TRUE(
+      encode_method(out, HOPPER_COMPUTE_A, 1, NVC6C0_SET_SHADER_LOCAL_MEMORY_NON_THROTTLED_C, 0xFF)
+          .ok());
   EXPECT_EQ(out[1], 0xFFu);
   r = encode_method(out, HOPPER_COMPUTE_A, 1, NVC6C0_SEND_SIGNALING_PCAS2_B, 0x5);
   EXPECT_EQ(why(r),
@@ -617,8 +622,12 @@ std::string decode_error(std::span<const uint32_t> pb, ChannelState st, uint32_t
 TEST(NvPackets, MalformedStreamsAreRejectedWithTheirOffset) {
   const ChannelState st{HOPPER_CHANNEL_GPFIFO_A, {0, HOPPER_COMPUTE_A}};
   // count 5 with 3 data words left
-  const uint32_t past[] = {method_header(SecOp::INC_METHOD, 1, NVC6C0_SEND_PCAS_A, 1), 0x10,
-                           method_header(SecOp::INC_METHOD, 0, NVC56F_SEM_ADDR_LO, 5), 1, 2, 3};
+  const uint32_t past[] = {method_header(SecOp::INC_METHOD, 1, NVC6C0_SEND_PCAS_A, 1),
+                           0x10,
+                           method_header(SecOp::INC_METHOD, 0, NVC56F_SEM_ADDR_LO, 5),
+                           1,
+                           2,
+                           3};
   EXPECT_EQ(decode_error(past, st, 0x100),
             "pushbuffer header at dword 258: invalid input: count 5 runs past the end of the "
             "pushbuffer: 3 data dwords are left (header 0x20050017)");
@@ -729,13 +738,13 @@ TEST(NvPackets, DisassemblesALaunchStream) {
   copy.inc(kSubchCopy, NVC6B5_LAUNCH_DMA, {0x182});
   copy.inc(kSubchCompute, NVC6C0_LOAD_INLINE_QMD_DATA(95), {0x42});
   ASSERT_TRUE(copy.ok());
-  EXPECT_EQ(disassemble_pushbuffer(copy.written(), {HOPPER_CHANNEL_GPFIFO_A, {0, ADA_COMPUTE_A}},
-                                   0x40),
-            "0x0041: subch 4 HOPPER_CHANNEL_GPFIFO_A.SET_OBJECT{nvclass=HOPPER_DMA_COPY_A, "
-            "engine=0x0}\n"
-            "0x0043: subch 4 HOPPER_DMA_COPY_A.LAUNCH_DMA{data_transfer_type=NON_PIPELINED, "
-            "src_memory_layout=PITCH, dst_memory_layout=PITCH}\n"
-            "0x0045: subch 1 ADA_COMPUTE_A.METHOD_0x049c{data=0x42}\n");
+  EXPECT_EQ(
+      disassemble_pushbuffer(copy.written(), {HOPPER_CHANNEL_GPFIFO_A, {0, ADA_COMPUTE_A}}, 0x40),
+      "0x0041: subch 4 HOPPER_CHANNEL_GPFIFO_A.SET_OBJECT{nvclass=HOPPER_DMA_COPY_A, "
+      "engine=0x0}\n"
+      "0x0043: subch 4 HOPPER_DMA_COPY_A.LAUNCH_DMA{data_transfer_type=NON_PIPELINED, "
+      "src_memory_layout=PITCH, dst_memory_layout=PITCH}\n"
+      "0x0045: subch 1 ADA_COMPUTE_A.METHOD_0x049c{data=0x42}\n");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -974,21 +983,21 @@ TEST(NvQmd, AmpereV3LaunchPutsFieldsWhereTinygradDoes) {
   ASSERT_TRUE(r.ok()) << why(r);
   EXPECT_EQ(qmd[4], 0x3Fu | (1u << 6));  // QMD_GROUP_ID, SM_GLOBAL_CACHING_ENABLE
   EXPECT_EQ(qmd[5], 0xFu << 26);         // INVALIDATE_TEXTURE_HEADER .. SHADER_DATA (186..189)
-  EXPECT_EQ(qmd[12], 4096u);                            // CTA_RASTER_WIDTH (TG: dwords 12/13/14)
+  EXPECT_EQ(qmd[12], 4096u);             // CTA_RASTER_WIDTH (TG: dwords 12/13/14)
   EXPECT_EQ(qmd[13], 1u);
   EXPECT_EQ(qmd[14], 1u);
-  EXPECT_EQ(qmd[18] >> 4 & 0xF, 3u);  // QMD_MAJOR_VERSION
-  EXPECT_EQ(qmd[18] >> 16, 256u);     // CTA_THREAD_DIMENSION0
-  EXPECT_EQ(qmd[20] & 1, 1u);         // CONSTANT_BUFFER_VALID(0)
-  EXPECT_EQ(qmd[24], 0x40u);          // RELEASE0_ADDRESS_LOWER
+  EXPECT_EQ(qmd[18] >> 4 & 0xF, 3u);                    // QMD_MAJOR_VERSION
+  EXPECT_EQ(qmd[18] >> 16, 256u);                       // CTA_THREAD_DIMENSION0
+  EXPECT_EQ(qmd[20] & 1, 1u);                           // CONSTANT_BUFFER_VALID(0)
+  EXPECT_EQ(qmd[24], 0x40u);                            // RELEASE0_ADDRESS_LOWER
   EXPECT_EQ(qmd[25], 0x10u | (1u << 23) | (1u << 19));  // ADDRESS_UPPER, ENABLE, MEMBAR_TYPE
-  EXPECT_EQ(qmd[26], 7u);                                // RELEASE0_PAYLOAD_LOWER
-  EXPECT_EQ(qmd[32], 0x2040u);                           // CONSTANT_BUFFER_ADDR_LOWER(0)
+  EXPECT_EQ(qmd[26], 7u);                               // RELEASE0_PAYLOAD_LOWER
+  EXPECT_EQ(qmd[32], 0x2040u);                          // CONSTANT_BUFFER_ADDR_LOWER(0)
   EXPECT_EQ(qmd[33], 0x10u | (1u << 18) | ((0x240u >> 4) << 19));
-  EXPECT_EQ(qmd[48], 0x1000u);        // PROGRAM_ADDRESS_LOWER
-  EXPECT_EQ(qmd[49], 0x20u);          // PROGRAM_ADDRESS_UPPER
-  EXPECT_EQ(qmd[51] >> 24, 0x86u);    // SASS_VERSION
-  EXPECT_EQ(qmd[8], 0x20000010u);     // PROGRAM_PREFETCH_ADDR_LOWER_SHIFTED
+  EXPECT_EQ(qmd[48], 0x1000u);      // PROGRAM_ADDRESS_LOWER
+  EXPECT_EQ(qmd[49], 0x20u);        // PROGRAM_ADDRESS_UPPER
+  EXPECT_EQ(qmd[51] >> 24, 0x86u);  // SASS_VERSION
+  EXPECT_EQ(qmd[8], 0x20000010u);   // PROGRAM_PREFETCH_ADDR_LOWER_SHIFTED
   Result<QmdParams> back = decode_qmd(qmd, QmdVersion::V03_00);
   ASSERT_TRUE(back.ok()) << back.error().message();
   EXPECT_EQ(*back, p);
@@ -1086,7 +1095,8 @@ TEST(NvQmd, EveryMemberRoundTripsThroughQmdParams) {
   p.invalidate_shader_constant_cache = true;
   p.invalidate_texture_sampler_cache = false;
   for (uint8_t i = 0; i < 8; ++i) {
-    p.constant_buffer[i] = {i % 2 == 0, i % 3 == 0, uint64_t{0x10'0000'0000} + 0x1000u * i, 0x100u * (i + 1)};
+    p.constant_buffer[i] = {i % 2 == 0, i % 3 == 0, uint64_t{0x10'0000'0000} + 0x1000u * i,
+                            0x100u * (i + 1)};
   }
   for (uint8_t i = 0; i < 3; ++i) {
     QmdRelease& r = p.release[i];
@@ -1227,7 +1237,10 @@ TEST(NvQmd, DecoderRejectsOtherVersionsReservedBitsAndBadEnums) {
   d = decode_qmd(v4, QmdVersion::V04_00);
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.error().message().find("QMD_TYPE=7 is not a valid value"), std::string::npos);
-  EXPECT_NE(format_qmd(v4, QmdVersion::V04_00).find("QMD_TYPE=??" "?(7)"), std::string::npos);
+  EXPECT_NE(format_qmd(v4, QmdVersion::V04_00)
+                .find("QMD_TYPE=??"
+                      "?(7)"),
+            std::string::npos);
   d = decode_qmd(std::span(v4).first(64), QmdVersion::V05_00);
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.error().message(),
@@ -1241,8 +1254,8 @@ TEST(NvQmd, SetValuePatchesOneMemberOrNothing) {
   ASSERT_TRUE(
       set_qmd_value(qmd, QmdVersion::V04_00, QmdKey::kConstantBufferAddress, 0, 0x7'0000'0040)
           .ok());
-  ASSERT_TRUE(set_qmd_value(qmd, QmdVersion::V04_00, QmdKey::kReleasePayload, 0, 0x1'0000'0008)
-                  .ok());
+  ASSERT_TRUE(
+      set_qmd_value(qmd, QmdVersion::V04_00, QmdKey::kReleasePayload, 0, 0x1'0000'0008).ok());
   ASSERT_TRUE(
       set_qmd_value(qmd, QmdVersion::V04_00, QmdKey::kDependentQmdAddress, 0, 0x1234'5600).ok());
   QmdParams want = hopper_example();
@@ -1253,13 +1266,12 @@ TEST(NvQmd, SetValuePatchesOneMemberOrNothing) {
   EXPECT_EQ(*decode_qmd(qmd, QmdVersion::V04_00), want);
   EXPECT_EQ(qmd[14], 0x123456u);  // DEPENDENT_QMD0_POINTER
   const std::array<uint32_t, 96> before = qmd;
-  EXPECT_EQ(set_qmd_value(qmd, QmdVersion::V04_00, QmdKey::kConstantBufferAddress, 0, 0x7'0000'0041)
-                .fail,
-            EncodeFail::kInvalid);
+  EXPECT_EQ(
+      set_qmd_value(qmd, QmdVersion::V04_00, QmdKey::kConstantBufferAddress, 0, 0x7'0000'0041).fail,
+      EncodeFail::kInvalid);
   EXPECT_EQ(set_qmd_value(qmd, QmdVersion::V04_00, QmdKey::kSmGlobalCachingEnable, 0, 1).fail,
             EncodeFail::kNotInGeneration);
-  EXPECT_EQ(set_qmd_value(qmd, QmdVersion::V04_00, QmdKey::kGrid, 3, 1).fail,
-            EncodeFail::kInvalid);
+  EXPECT_EQ(set_qmd_value(qmd, QmdVersion::V04_00, QmdKey::kGrid, 3, 1).fail, EncodeFail::kInvalid);
   EXPECT_EQ(set_qmd_value(qmd, QmdVersion::V04_00, QmdKey::kMajorVersion, 0, 3).fail,
             EncodeFail::kInvalid);
   EXPECT_EQ(qmd, before);
