@@ -55,26 +55,12 @@
 
 #include "core/bits.h"
 #include "core/error.h"
+#include "nv_ioctl/classes.h"
 
 namespace rawgpu::nv {
 
 // ---- classes -----------------------------------------------------------------------------------
-// Class ids: fact sheet nvidia.md §3.7 (open-gpu-kernel-modules g_gpu_class_list.c) and the
-// defines at the top of each class header (clc56f.h `AMPERE_CHANNEL_GPFIFO_A (0x0000C56F)` …).
-inline constexpr uint32_t AMPERE_CHANNEL_GPFIFO_A = 0xC56F;     // clc56f.h
-inline constexpr uint32_t HOPPER_CHANNEL_GPFIFO_A = 0xC86F;     // clc86f.h
-inline constexpr uint32_t BLACKWELL_CHANNEL_GPFIFO_A = 0xC96F;  // clc96f.h
-inline constexpr uint32_t AMPERE_COMPUTE_A = 0xC6C0;            // GA100
-inline constexpr uint32_t AMPERE_COMPUTE_B = 0xC7C0;            // GA10x
-inline constexpr uint32_t ADA_COMPUTE_A = 0xC9C0;               // AD10x
-inline constexpr uint32_t HOPPER_COMPUTE_A = 0xCBC0;            // GH100
-inline constexpr uint32_t BLACKWELL_COMPUTE_A = 0xCDC0;         // GB10x
-inline constexpr uint32_t BLACKWELL_COMPUTE_B = 0xCEC0;         // GB20x
-inline constexpr uint32_t AMPERE_DMA_COPY_A = 0xC6B5;
-inline constexpr uint32_t AMPERE_DMA_COPY_B = 0xC7B5;
-inline constexpr uint32_t HOPPER_DMA_COPY_A = 0xC8B5;
-inline constexpr uint32_t BLACKWELL_DMA_COPY_A = 0xC9B5;
-inline constexpr uint32_t BLACKWELL_DMA_COPY_B = 0xCAB5;
+// Class ids (AMPERE_COMPUTE_B, HOPPER_COMPUTE_A, …): nv_ioctl/classes.h.
 
 enum class ClassKind : uint8_t { kHost, kCompute, kCopy };
 
