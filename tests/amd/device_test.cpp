@@ -465,8 +465,8 @@ TEST_F(SimAmdFaults, MissingDeviceNodesSayWhatIsMissing) {
 
 // ---------------------------------------------------------------------------------------------
 // Allocation counter for the hot-path test (tests/amd/alloc_counter.cpp; counts while armed).
-extern thread_local bool g_count_allocs;
-extern std::atomic<uint64_t> g_allocs;
+void arm_alloc_counter(bool on);
+uint64_t counted_allocs();
 
 namespace {
 
@@ -484,8 +484,7 @@ TEST(AmdHotPath, EnqueueAndSubmitAllocateNothing) {
     // Warm up (first use builds the dispatch template).
     ASSERT_TRUE(q->exec(*fill, args, {1}, {16}).ok());
     ASSERT_TRUE(q->submit().ok());
-    g_allocs = 0;
-    g_count_allocs = true;
+    arm_alloc_counter(true);
     bool ok = true;
     for (int i = 0; i < 2000; ++i) {
       ok = ok && q->exec(*fill, args, {1}, {16}).ok();
@@ -493,9 +492,9 @@ TEST(AmdHotPath, EnqueueAndSubmitAllocateNothing) {
       if (i % 500 == 0) ok = ok && xq->copy(*buf, 0, *buf, 2048, 1024).ok() && xq->submit().ok();
     }
     ok = ok && q->signal(*sig, 1 + (format[0] == 'a')).ok() && q->submit().ok();
-    g_count_allocs = false;
+    arm_alloc_counter(false);
     EXPECT_TRUE(ok);
-    EXPECT_EQ(g_allocs.load(), 0u) << format << ": the hot path allocated";
+    EXPECT_EQ(counted_allocs(), 0u) << format << ": the hot path allocated";
     ASSERT_TRUE(sig->wait(1 + (format[0] == 'a'), 20s).ok());
   }
 }
