@@ -771,6 +771,7 @@ class KfdAqlQueue final : public queues::ComputeQueue, public KfdQueue {
   uint32_t* ring_ = nullptr;
   uint64_t slots_ = 0;
   uint64_t put_ = 0, submitted_ = 0;
+  uint64_t rptr_seen_ = 0;  // last read_dispatch_id read (a lower bound)
   ReuseRing kernarg_ring_{kKernargRingBytes}, ib_ring_{kIbPoolBytes};
 };
 
@@ -798,11 +799,12 @@ Result<std::unique_ptr<KfdAqlQueue>> KfdAqlQueue::create(KfdDevice& dev, uint32_
 KfdAqlQueue::~KfdAqlQueue() { destroy_live_queue(dev_, b_); }
 
 Result<std::span<uint32_t, kAqlPacketDwords>> KfdAqlQueue::next_slot() {
-  if (put_ - rptr() >= slots_) {
+  // The last read pointer seen is a lower bound; the uncached one is read only when full.
+  if (put_ - rptr_seen_ >= slots_ && put_ - (rptr_seen_ = rptr()) >= slots_) {
     if (submitted_ != put_) RAWGPU_TRY(submit());
     if (put_ - submitted_ >= slots_)
       return Error::invalid("enqueue on " + name_, "more packets than the ring holds; submit more often");
-    RAWGPU_TRY(wait_for_space(*this, [&] { return put_ - rptr() < slots_; }));
+    RAWGPU_TRY(wait_for_space(*this, [&] { return put_ - (rptr_seen_ = rptr()) < slots_; }));
   }
   uint32_t* slot = ring_ + (put_ % slots_) * kAqlPacketDwords;
   ++put_;
@@ -812,9 +814,9 @@ Result<std::span<uint32_t, kAqlPacketDwords>> KfdAqlQueue::next_slot() {
 Result<uint64_t> KfdAqlQueue::pool_alloc(ReuseRing& ring, uint64_t bytes, uint64_t align) {
   uint64_t need = 0;
   const uint64_t off = ring.alloc(bytes, align, need);
-  if (need > rptr()) {
+  if (need > rptr_seen_ && need > (rptr_seen_ = rptr())) {
     if (need > submitted_) RAWGPU_TRY(submit());
-    RAWGPU_TRY(wait_for_space(*this, [&] { return rptr() >= need; }));
+    RAWGPU_TRY(wait_for_space(*this, [&] { return (rptr_seen_ = rptr()) >= need; }));
   }
   return off;
 }
@@ -968,6 +970,7 @@ class KfdCopyQueue final : public queues::CopyQueue, public KfdQueue {
   uint32_t* ring_ = nullptr;
   uint64_t ring_bytes_ = 0;
   uint64_t put_ = 0, submitted_ = 0;
+  uint64_t rptr_seen_ = 0;  // last rptr read (a lower bound)
 };
 
 Result<std::unique_ptr<KfdCopyQueue>> KfdCopyQueue::create(KfdDevice& dev, uint32_t ring_bytes, int index) {
@@ -987,11 +990,11 @@ Result<std::span<uint32_t>> KfdCopyQueue::reserve(uint32_t dwords) {
   const uint64_t tail = ring_bytes_ - put_ % ring_bytes_;
   const uint64_t need = bytes + (bytes > tail ? tail : 0);
   if (need > ring_bytes_) return Error::invalid("enqueue on " + name_, "packet larger than the ring");
-  if (put_ + need - rptr() > ring_bytes_) {
+  if (put_ + need - rptr_seen_ > ring_bytes_ && put_ + need - (rptr_seen_ = rptr()) > ring_bytes_) {
     if (submitted_ != put_) RAWGPU_TRY(submit());
     if (put_ + need - submitted_ > ring_bytes_)
       return Error::invalid("enqueue on " + name_, "more commands than the ring holds; submit more often");
-    RAWGPU_TRY(wait_for_space(*this, [&] { return put_ + need - rptr() <= ring_bytes_; }));
+    RAWGPU_TRY(wait_for_space(*this, [&] { return put_ + need - (rptr_seen_ = rptr()) <= ring_bytes_; }));
   }
   if (bytes > tail) {
     fill_sdma_nops(std::span<uint32_t>(ring_ + (put_ % ring_bytes_) / 4, tail / 4));
