@@ -79,7 +79,7 @@ const char* errno_name(int err);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
+  Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT(implicit)
   Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}      // NOLINT(implicit)
 
   bool ok() const { return v_.index() == 0; }

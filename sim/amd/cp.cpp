@@ -32,6 +32,7 @@
 #include "core/log.h"
 #include "kfd/hsaco.h"
 #include "kfd/packets.h"
+#include "sim/host_kernel.h"
 #include "sim/kernel_abi.h"
 
 namespace rawgpu::sim::amd {
@@ -76,54 +77,6 @@ constexpr uint64_t kSignalValue = 8, kSignalMailbox = 16, kSignalEventId = 24;
 // COV5 hidden arguments, relative to the hidden block (fact sheet §8.4).
 constexpr uint32_t kHiddenBlockCount = 0, kHiddenGroupSize = 12, kHiddenGridDims = 64;
 
-// ---- host kernels ----------------------------------------------------------------------------
-
-// Host objects loaded from simulator code objects, process-wide, keyed by (hash, size) of the
-// shared object. They stay loaded until the process exits (kernels may be dispatched again).
-struct HostObjects {
-  std::mutex mu;
-  std::map<std::pair<uint64_t, uint32_t>, void*> handles;
-};
-HostObjects& host_objects() {
-  static HostObjects* h = new HostObjects;  // never destroyed: CP threads may outlive statics
-  return *h;
-}
-
-// dlopen()s the host shared object `so` (so_size bytes, sim_hash `hash`) through a memfd.
-core::Result<void*> load_host_object(const uint8_t* so, uint32_t so_size, uint64_t hash) {
-  HostObjects& h = host_objects();
-  std::lock_guard lk(h.mu);
-  auto it = h.handles.find({hash, so_size});
-  if (it != h.handles.end()) return it->second;
-  if (kfd::sim_hash(so, so_size) != hash) {
-    return core::Error::invalid("sim kernel blob",
-                                "the host object's hash does not match its "
-                                "header (corrupted code object in GPU memory)");
-  }
-  const int fd = ::memfd_create("rawgpu-sim-kernels", MFD_CLOEXEC);
-  if (fd < 0) return core::Error::sys("memfd_create", errno, "cannot stage a sim kernel object");
-  for (uint32_t done = 0; done < so_size;) {
-    const ssize_t n = ::write(fd, so + done, so_size - done);
-    if (n <= 0) {
-      const int e = n < 0 ? errno : EIO;
-      ::close(fd);
-      return core::Error::sys("write memfd", e, "cannot stage a sim kernel object");
-    }
-    done += static_cast<uint32_t>(n);
-  }
-  char path[48];
-  std::snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-  void* handle = ::dlopen(path, RTLD_NOW | RTLD_LOCAL);
-  const char* why = handle ? nullptr : ::dlerror();
-  ::close(fd);  // the loader keeps its own mapping
-  if (!handle) {
-    return core::Error::invalid("dlopen of a sim kernel object",
-                                why ? why : "dlopen failed without a message");
-  }
-  h.handles.emplace(std::make_pair(hash, so_size), handle);
-  return handle;
-}
-
 // ---- per-queue state --------------------------------------------------------------------------
 
 struct IbFrame {
@@ -167,27 +120,6 @@ struct Gpu {
   std::unordered_multimap<uint64_t, CachedFn> fns;
 };
 
-// What the kernel's mem() callback needs (sim/kernel_abi.h).
-struct KernelCtx {
-  const PageTable* vm = nullptr;
-  bool faulted = false;
-  GpuFault fault;
-};
-
-void* kernel_mem(void* ctx, uint64_t va, uint64_t bytes, uint32_t access) {
-  auto* k = static_cast<KernelCtx*>(ctx);
-  uint32_t a = 0;
-  if (access & RG_READ) a |= kRead;
-  if (access & RG_WRITE) a |= kWrite;
-  GpuFault f;
-  uint8_t* p = k->vm->translate(va, bytes, a == 0 ? kRead : a, &f);
-  if (!p && !k->faulted) {
-    k->faulted = true;
-    k->fault = f;
-  }
-  return p;
-}
-
 bool compare(kfd::CompareFunc f, uint32_t v, uint32_t ref) {
   switch (f) {
     case kfd::CompareFunc::kAlways: return true;
@@ -201,15 +133,7 @@ bool compare(kfd::CompareFunc f, uint32_t v, uint32_t ref) {
   return false;
 }
 
-std::string describe_fault(const GpuFault& f) {
-  std::string s = "GPU page fault at " + hex(f.va) + " (";
-  s += (f.access & kExecute) ? "execute" : (f.access & kWrite) ? "write" : "read";
-  s += f.not_present  ? ", not present)"
-       : f.read_only  ? ", read-only)"
-       : f.no_execute ? ", no-execute)"
-                      : ")";
-  return s;
-}
+std::string describe_fault(const GpuFault& f) { return describe_gpu_fault(f); }
 
 // User SGPRs a kernel descriptor enables, in the order the CP loads them (fact sheet §8.5).
 struct UserSgprs {
@@ -856,15 +780,10 @@ class Exec {
     if (!handle.ok())
       return fail_at("kernel " + std::string(kernel_) + ": " + handle.error().message());
     const std::string sym(symbol);
-    void* fn = ::dlsym(*handle, sym.c_str());
-    if (!fn) {
-      const char* why = ::dlerror();
-      return fail_at("kernel " + std::string(kernel_) + ": dlsym " + sym + ": " +
-                     (why ? why : "not found"));
-    }
-    rg_sim_kernel_fn kfn;
-    static_assert(sizeof kfn == sizeof fn);
-    std::memcpy(&kfn, &fn, sizeof kfn);
+    core::Result<rg_sim_kernel_fn> found = host_kernel_function(*handle, sym);
+    if (!found.ok())
+      return fail_at("kernel " + std::string(kernel_) + ": " + found.error().message());
+    const rg_sim_kernel_fn kfn = *found;
     gpu_.fns.emplace(key, CachedFn{h.so_hash, h.so_size, sym, kfn});
     *out = kfn;
     return Step::kDone;
