@@ -1,0 +1,2 @@
+// TEMPORARY placeholder (the engines' tests replace it).
+#include <gtest/gtest.h>

@@ -1,0 +1,2 @@
+// TEMPORARY placeholder (the RM/UVM tests replace it).
+#include <gtest/gtest.h>
