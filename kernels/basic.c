@@ -48,3 +48,21 @@ RG_SIM_KERNEL(fill_u32, "ptr out; u32 value; u32 n") {
 
 /* Does nothing: measures dispatch overhead. */
 RG_SIM_KERNEL(empty, "") { (void)wg; }
+
+/* basic.cl's private_sum, through the work-item's private memory (64 dwords). */
+RG_SIM_KERNEL(private_sum, "ptr out; u32 n; private 256") {
+  const struct { uint64_t out; uint32_t n; }* a = RG_ARGS(wg);
+  for (uint32_t t = 0; t < wg->group_size[0]; ++t) {
+    uint32_t i = wg->group_id[0] * wg->group_size[0] + t;
+    uint32_t* buf = RG_PTR(wg, uint32_t, wg->private_base + (uint64_t)t * wg->private_size, 256,
+                           RG_READ | RG_WRITE);
+    if (!buf) return;
+    for (uint32_t k = 0; k < 64; ++k) buf[k] = i + 3 * k;
+    uint32_t s = 0;
+    for (uint32_t k = 0; k < 64; ++k) s += buf[(7 * k + i) & 63];
+    if (i >= a->n) continue;
+    uint32_t* o = RG_PTR(wg, uint32_t, a->out + 4ull * i, 4, RG_WRITE);
+    if (!o) return;
+    *o = s;
+  }
+}

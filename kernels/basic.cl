@@ -38,3 +38,15 @@ __kernel void fill_u32(__global uint* out, uint value, uint n) {
 }
 
 __kernel void empty(void) {}
+
+// Uses scratch: a private array indexed with a value the compiler cannot fold, and volatile, so
+// clang keeps it in the private segment (private_segment_fixed_size > 0). out[i] =
+// sum over k of buf[(7k + i) mod 64] with buf[k] = i + 3k, i.e. 64*i + 6048.
+__kernel void private_sum(__global uint* out, uint n) {
+  volatile uint buf[64];
+  uint i = global_id_x();
+  for (uint k = 0; k < 64; ++k) buf[k] = i + 3 * k;
+  uint s = 0;
+  for (uint k = 0; k < 64; ++k) s += buf[(7 * k + i) & 63];
+  if (i < n) out[i] = s;
+}

@@ -855,4 +855,61 @@ static_assert(kEventPageBytes == 0x8000);
 // MMIO-remap page (§3.5): exactly one 4 KiB page; HDP flush control registers at these bytes.
 inline constexpr uint64_t kMmioRemapBytes = 4096;
 
+// ---------------------------------------------------------------------------------------------
+// amd_queue_t: the AQL queue descriptor the CP reads (fact sheet §4.6; layout of amd_queue_s in
+// tinygrad autogen/hsa.py, 256 bytes). The runtime keeps it at the start of the pointer page:
+// write_pointer_address = &write_dispatch_id and read_pointer_address = &read_dispatch_id, and
+// the CP finds the descriptor as read pointer - read_dispatch_id_field_base_byte_offset.
+struct amd_queue_t {
+  // hsa_queue_t
+  uint32_t type;
+  uint32_t features;
+  uint64_t base_address;
+  uint64_t doorbell_signal;
+  uint32_t size;
+  uint32_t reserved1;
+  uint64_t id;
+  // AMD part
+  uint32_t caps;
+  uint32_t reserved2[3];
+  uint64_t write_dispatch_id;
+  uint32_t group_segment_aperture_base_hi;
+  uint32_t private_segment_aperture_base_hi;
+  uint32_t max_cu_id;
+  uint32_t max_wave_id;
+  uint64_t max_legacy_doorbell_dispatch_id_plus_1;
+  uint32_t legacy_doorbell_lock;
+  uint32_t reserved3[9];
+  uint64_t read_dispatch_id;
+  uint32_t read_dispatch_id_field_base_byte_offset;
+  uint32_t compute_tmpring_size;
+  uint32_t scratch_resource_descriptor[4];
+  uint64_t scratch_backing_memory_location;
+  uint64_t scratch_backing_memory_byte_size;
+  uint32_t scratch_wave64_lane_byte_size;
+  uint32_t queue_properties;
+  uint32_t reserved4[2];
+  uint64_t queue_inactive_signal;
+  uint32_t reserved5[14];
+};
+static_assert(sizeof(amd_queue_t) == 256);
+static_assert(offsetof(amd_queue_t, caps) == 40 && offsetof(amd_queue_t, write_dispatch_id) == 56 &&
+              offsetof(amd_queue_t, group_segment_aperture_base_hi) == 64 &&
+              offsetof(amd_queue_t, private_segment_aperture_base_hi) == 68 &&
+              offsetof(amd_queue_t, max_cu_id) == 72 && offsetof(amd_queue_t, max_wave_id) == 76 &&
+              offsetof(amd_queue_t, read_dispatch_id) == 128 &&
+              offsetof(amd_queue_t, read_dispatch_id_field_base_byte_offset) == 136 &&
+              offsetof(amd_queue_t, compute_tmpring_size) == 140 &&
+              offsetof(amd_queue_t, scratch_resource_descriptor) == 144 &&
+              offsetof(amd_queue_t, scratch_backing_memory_location) == 160 &&
+              offsetof(amd_queue_t, scratch_backing_memory_byte_size) == 168 &&
+              offsetof(amd_queue_t, scratch_wave64_lane_byte_size) == 176 &&
+              offsetof(amd_queue_t, queue_properties) == 180 &&
+              offsetof(amd_queue_t, queue_inactive_signal) == 192);
+// queue_properties bits (fact sheet §4.6).
+inline constexpr uint32_t AMD_QUEUE_PROPERTIES_ENABLE_TRAP_HANDLER = 1u << 0;
+inline constexpr uint32_t AMD_QUEUE_PROPERTIES_IS_PTR64 = 1u << 1;
+inline constexpr uint32_t AMD_QUEUE_PROPERTIES_ENABLE_PROFILING = 1u << 3;
+inline constexpr uint32_t AMD_QUEUE_PROPERTIES_USE_SCRATCH_ONCE = 1u << 4;
+
 }  // namespace rawgpu::kfd

@@ -41,6 +41,11 @@ constexpr uint64_t kKernargRingBytes = 1 << 20;
 constexpr uint64_t kIbPoolBytes = 64 * 1024;
 constexpr uint32_t kGartWptr = 0x38;               // amd_queue_t.write_dispatch_id (§4.6)
 constexpr uint32_t kGartRptr = 0x80;               // amd_queue_t.read_dispatch_id
+static_assert(kGartWptr == offsetof(amd_queue_t, write_dispatch_id) &&
+              kGartRptr == offsetof(amd_queue_t, read_dispatch_id));
+// Per-work-item private bytes given to kernels with a dynamic call stack (USES_DYNAMIC_STACK):
+// HIP's default stack limit (hipLimitStackSize) is 1 KiB per work-item.
+constexpr uint32_t kDynamicStackBytes = 1024;
 constexpr auto kRingFullTimeout = std::chrono::seconds(10);
 constexpr uint32_t kBaseFlags = KFD_IOC_ALLOC_MEM_FLAGS_WRITABLE | KFD_IOC_ALLOC_MEM_FLAGS_EXECUTABLE |
                                 KFD_IOC_ALLOC_MEM_FLAGS_NO_SUBSTITUTE;
@@ -115,6 +120,25 @@ class KfdProgram final : public queues::Program {
   HsaKernel kernel;
   std::unique_ptr<queues::Buffer> image;
   uint64_t kd_va = 0, entry_va = 0;
+  uint32_t private_bytes = 0;  // private (scratch) bytes per work-item it needs; 0: none
+};
+
+// Scratch sized for `item_bytes` of private memory per work-item (fact sheet §7).
+struct ScratchPlan {
+  uint32_t item_bytes = 0;  // per-lane capacity (the §7 `per_lane`)
+  uint32_t num_xcc = 1;
+  uint64_t bytes_per_xcc = 0, bytes = 0;
+  uint32_t tmpring = 0;  // COMPUTE_TMPRING_SIZE / amd_queue_t.compute_tmpring_size
+  bool architected = true;  // architected flat scratch (SCRATCH_BASE registers), else the V#
+};
+
+// A queue's scratch backing memory (VRAM), grown on demand and only while the queue is idle.
+struct QueueScratch {
+  ScratchPlan plan;
+  std::unique_ptr<KfdBuffer> mem;
+  std::unique_ptr<KfdBuffer> xcc_ib;  // PM4 on several XCCs: per-XCC SCRATCH_BASE (PRED_EXEC)
+  uint32_t xcc_ib_dwords = 0;
+  uint64_t base() const { return mem ? mem->gpu_addr() : 0; }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -142,6 +166,9 @@ class KfdDevice final : public queues::Device {
   void release_signal(uint32_t slot);
   Result<uint8_t*> doorbell(uint64_t doorbell_offset);
   void map_mmio_remap();
+  Result<ScratchPlan> plan_scratch(uint32_t item_bytes) const;
+  // Allocates scratch for `plan`; with `xcc_ib`, also the PM4 IB that gives each XCC its slice.
+  Result<QueueScratch> make_scratch(const ScratchPlan& plan, bool xcc_ib);
 
   core::Sys& sys() { return sys_; }
   int kfd_fd() const { return kfd_fd_; }
@@ -448,16 +475,31 @@ void write_kernargs(uint8_t* dst, const HsaKernel& k, const queues::KernelArgs& 
   }
 }
 
-// tinygrad's per-dispatch PM4 stream (§6.2), user SGPRs in the order of §8.5.
-Status build_dispatch_template(const KfdProgram& p, GfxGen gen, DispatchTemplate& t) {
+// tinygrad's per-dispatch PM4 stream (§6.2), user SGPRs in the order of §8.5. A kernel that
+// needs private memory gets the queue's scratch `sc`: COMPUTE_TMPRING_SIZE always; on targets
+// with architected flat scratch COMPUTE_DISPATCH_SCRATCH_BASE (per XCC through sc.xcc_ib);
+// otherwise the V# / flat scratch init / private segment size user SGPRs its descriptor enables.
+Status build_dispatch_template(const KfdProgram& p, GfxGen gen, const QueueScratch& sc,
+                               DispatchTemplate& t) {
   const HsaKernel& k = p.kernel;
   t = DispatchTemplate{};
   CaptureWriter w(t, gen);
+  const bool scratch = p.private_bytes != 0;
+  if (scratch && (!sc.mem || sc.plan.item_bytes < p.private_bytes))
+    return Error::internal("dispatch template", "scratch not set up for " + k.name);
+  const uint64_t scratch_base = sc.base();
   std::array<uint32_t, 16> user{};
   uint32_t nuser = 0;
   uint32_t kernarg_index = DispatchTemplate::kNone;
   const uint16_t props = k.kd.kernel_code_properties;
-  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_BUFFER) nuser += 4;
+  auto put = [&](uint32_t v) {
+    if (nuser < user.size()) user[nuser] = v;
+    ++nuser;
+  };
+  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_BUFFER) {
+    // tinygrad's PM4 V# takes num_records 0xFFFFFFFF (fact sheet §7).
+    for (uint32_t v : scratch_vsharp(scratch_base, 0xFFFFFFFFu, gen)) put(scratch ? v : 0);
+  }
   if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_DISPATCH_PTR) nuser += 2;
   if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_QUEUE_PTR) nuser += 2;
   if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_KERNARG_SEGMENT_PTR) {
@@ -465,8 +507,17 @@ Status build_dispatch_template(const KfdProgram& p, GfxGen gen, DispatchTemplate
     nuser += 2;
   }
   if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_DISPATCH_ID) nuser += 2;
-  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_FLAT_SCRATCH_INIT) nuser += 2;
-  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_SIZE) nuser += 1;
+  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_FLAT_SCRATCH_INIT) {
+    // gfx9/gfx10: the 64-bit base of the queue's scratch backing memory; the CP adds the wave's
+    // offset (llvm/docs/AMDGPUUsage.rst, initial kernel execution state, "Flat Scratch Init").
+    put(static_cast<uint32_t>(scratch_base));
+    put(static_cast<uint32_t>(scratch_base >> 32));
+  }
+  if (props & KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_SIZE) {
+    // Bytes per work-item, the dispatch's private segment size rounded up to a dword (same
+    // AMDGPUUsage table).
+    put((p.private_bytes + 3) & ~3u);
+  }
   if (nuser > 16) return Error::unsupported("exec " + k.name, "more than 16 user SGPRs");
   const uint32_t lds_blocks = (k.group_segment_fixed_size + 511) / 512;  // 512-byte granules
   // gfx11: RSRC1.PRIV set as a CWSR workaround (tinygrad, §9).
@@ -482,7 +533,17 @@ Status build_dispatch_template(const KfdProgram& p, GfxGen gen, DispatchTemplate
                                           static_cast<uint32_t>(p.entry_va >> 40)}));
   RAWGPU_TRY(w.set_sh(regCOMPUTE_PGM_RSRC1, {rsrc1, rsrc2}));
   if (auto r3 = compute_pgm_rsrc3_reg(gen)) RAWGPU_TRY(w.set_sh(*r3, {k.kd.compute_pgm_rsrc3}));
-  RAWGPU_TRY(w.set_sh(regCOMPUTE_TMPRING_SIZE, {0}));
+  RAWGPU_TRY(w.set_sh(regCOMPUTE_TMPRING_SIZE, {scratch ? sc.plan.tmpring : 0}));
+  if (scratch && sc.plan.architected) {
+    if (sc.xcc_ib) {
+      // Each XCC its own slice, under PRED_EXEC, which works only inside an IB (fact sheet §6.2
+      // step 6, §9 multi-XCC).
+      RAWGPU_TRY(w.emit(Pm4IndirectBuffer{.ib_base = sc.xcc_ib->gpu_addr(), .ib_size = sc.xcc_ib_dwords}));
+    } else {
+      RAWGPU_TRY(w.set_sh(regCOMPUTE_DISPATCH_SCRATCH_BASE_LO,
+                          {static_cast<uint32_t>(scratch_base >> 8), static_cast<uint32_t>(scratch_base >> 40)}));
+    }
+  }
   RAWGPU_TRY(w.set_sh(regCOMPUTE_RESTART_X, {0, 0, 0}));
   if (nuser) {
     RAWGPU_TRY(w.emit(Pm4SetShReg{.reg = regCOMPUTE_USER_DATA_0,
@@ -530,6 +591,7 @@ class KfdComputeQueue final : public queues::ComputeQueue, public KfdQueue, priv
   Status reserve(uint64_t dwords);
   void store(std::span<const uint32_t> d);
   Result<const DispatchTemplate*> dispatch_template(const KfdProgram& p);
+  Status ensure_scratch(uint32_t item_bytes);
   uint64_t rptr() const {
     return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(
                                          static_cast<uint8_t*>(b_.gart->cpu_ptr()) + kGartRptr))
@@ -551,6 +613,7 @@ class KfdComputeQueue final : public queues::ComputeQueue, public KfdQueue, priv
   uint64_t ncmd_ = 0;
   std::array<DispatchTemplate, 8> templates_{};
   uint32_t next_template_ = 0;
+  QueueScratch scratch_;
 };
 
 Result<std::unique_ptr<KfdComputeQueue>> KfdComputeQueue::create(KfdDevice& dev, uint32_t ring_bytes,
@@ -659,9 +722,21 @@ Status KfdComputeQueue::exec(const queues::Program& program, const queues::Kerne
 Result<const DispatchTemplate*> KfdComputeQueue::dispatch_template(const KfdProgram& p) {
   for (const DispatchTemplate& t : templates_)
     if (t.program_id == p.id) return &t;
+  if (p.private_bytes > scratch_.plan.item_bytes) RAWGPU_TRY(ensure_scratch(p.private_bytes));
   DispatchTemplate& t = templates_[next_template_++ % templates_.size()];
-  RAWGPU_TRY(build_dispatch_template(p, gen_, t));
+  RAWGPU_TRY(build_dispatch_template(p, gen_, scratch_, t));
   return &t;
+}
+
+// Grows the scratch to `item_bytes` per work-item. Dispatches already in the ring use the old
+// buffer, so the queue drains first; every template then re-encodes with the new one.
+Status KfdComputeQueue::ensure_scratch(uint32_t item_bytes) {
+  RAWGPU_ASSIGN(ScratchPlan plan, dev_.plan_scratch(item_bytes));
+  RAWGPU_TRY(wait_position(put_));
+  scratch_ = QueueScratch{};
+  RAWGPU_ASSIGN(scratch_, dev_.make_scratch(plan, true));
+  for (DispatchTemplate& t : templates_) t.program_id = 0;
+  return {};
 }
 
 Status KfdComputeQueue::signal(queues::Signal& s, uint64_t value) {
@@ -764,6 +839,8 @@ class KfdAqlQueue final : public queues::ComputeQueue, public KfdQueue {
   Result<std::span<uint32_t, kAqlPacketDwords>> next_slot();
   Status publish_ib(std::span<const uint32_t> pm4);
   Result<uint64_t> pool_alloc(ReuseRing& ring, uint64_t bytes, uint64_t align);
+  Status ensure_scratch(uint32_t item_bytes);
+  amd_queue_t& amd_queue() const { return *static_cast<amd_queue_t*>(b_.gart->cpu_ptr()); }
 
   KfdDevice& dev_;
   QueueBuffers b_;
@@ -773,6 +850,7 @@ class KfdAqlQueue final : public queues::ComputeQueue, public KfdQueue {
   uint64_t put_ = 0, submitted_ = 0;
   uint64_t rptr_seen_ = 0;  // last read_dispatch_id read (a lower bound)
   ReuseRing kernarg_ring_{kKernargRingBytes}, ib_ring_{kIbPoolBytes};
+  QueueScratch scratch_;
 };
 
 Result<std::unique_ptr<KfdAqlQueue>> KfdAqlQueue::create(KfdDevice& dev, uint32_t ring_bytes, int index) {
@@ -780,6 +858,16 @@ Result<std::unique_ptr<KfdAqlQueue>> KfdAqlQueue::create(KfdDevice& dev, uint32_
   RAWGPU_ASSIGN(q->b_, make_queue(dev, KFD_IOC_QUEUE_TYPE_COMPUTE_AQL, ring_bytes));
   q->ring_ = static_cast<uint32_t*>(q->b_.ring->cpu_ptr());
   q->slots_ = ring_bytes / 64;
+  // The descriptor the CP reads (fact sheet §4.6, tinygrad's values); scratch fields stay 0 until
+  // a kernel needs private memory (ensure_scratch).
+  {
+    amd_queue_t& aq = q->amd_queue();
+    const Node& n = dev.node();
+    aq.read_dispatch_id_field_base_byte_offset = kGartRptr;
+    aq.max_cu_id = n.compute_units() - 1;
+    aq.max_wave_id = static_cast<uint32_t>(n.prop("max_waves_per_simd") * n.prop("simd_per_cu")) - 1;
+    aq.queue_properties = AMD_QUEUE_PROPERTIES_IS_PTR64 | AMD_QUEUE_PROPERTIES_ENABLE_PROFILING;
+  }
   for (uint64_t i = 0; i < q->slots_; ++i)
     invalidate_aql_slot(std::span<uint32_t, kAqlPacketDwords>(q->ring_ + i * kAqlPacketDwords, kAqlPacketDwords));
   auto fail = [](Error e) { return e; };  // ~KfdAqlQueue destroys the KFD queue
@@ -837,6 +925,7 @@ Status KfdAqlQueue::exec(const queues::Program& program, const queues::KernelArg
   const auto& p = static_cast<const KfdProgram&>(program);
   const HsaKernel& k = p.kernel;
   RAWGPU_TRY(check_launch(k, args, grid, block));
+  if (p.private_bytes > scratch_.plan.item_bytes) RAWGPU_TRY(ensure_scratch(p.private_bytes));
   RAWGPU_ASSIGN(uint64_t ka, pool_alloc(kernarg_ring_, k.kernarg_size,
                                         std::max<uint32_t>(k.kernarg_align, 64)));
   write_kernargs(static_cast<uint8_t*>(kernargs_->cpu_ptr()) + ka, k, args, grid, block);
@@ -850,12 +939,39 @@ Status KfdAqlQueue::exec(const queues::Program& program, const queues::KernelArg
                               .grid_size_x = grid.x * block.x,
                               .grid_size_y = grid.y * block.y,
                               .grid_size_z = grid.z * block.z,
-                              .private_segment_size = k.private_segment_fixed_size,
+                              .private_segment_size = p.private_bytes,
                               .group_segment_size = k.group_segment_fixed_size,
                               .kernel_object = p.kd_va,
                               .kernarg_address = kernargs_->gpu_addr() + ka});
   if (!r) return core::to_error(r);
   kernarg_ring_.used_until(put_);
+  return {};
+}
+
+// Grows the scratch the CP hands to dispatches (amd_queue_t scratch fields, fact sheet §4.6/§7).
+// The CP reads those fields per dispatch, so they change only while the queue is idle.
+Status KfdAqlQueue::ensure_scratch(uint32_t item_bytes) {
+  RAWGPU_ASSIGN(ScratchPlan plan, dev_.plan_scratch(item_bytes));
+  if (put_ > rptr_seen_) {
+    RAWGPU_TRY(submit());
+    RAWGPU_TRY(wait_for_space(*this, [&] { return (rptr_seen_ = rptr()) >= put_; }));
+  }
+  amd_queue_t& aq = amd_queue();
+  aq.compute_tmpring_size = 0;
+  aq.scratch_backing_memory_location = 0;
+  aq.scratch_backing_memory_byte_size = 0;
+  aq.scratch_wave64_lane_byte_size = 0;
+  scratch_ = QueueScratch{};
+  RAWGPU_ASSIGN(scratch_, dev_.make_scratch(plan, false));
+  const uint64_t base = scratch_.base();
+  // V# word2 = lo32(size per XCC) on the AQL path (fact sheet §7).
+  const auto v = scratch_vsharp(base, static_cast<uint32_t>(std::min<uint64_t>(plan.bytes_per_xcc, 0xFFFFFFFFu)),
+                                dev_.gfx());
+  std::copy(v.begin(), v.end(), aq.scratch_resource_descriptor);
+  aq.scratch_backing_memory_location = base;
+  aq.scratch_backing_memory_byte_size = plan.bytes;
+  aq.scratch_wave64_lane_byte_size = plan.item_bytes;
+  std::atomic_ref<uint32_t>(aq.compute_tmpring_size).store(plan.tmpring, std::memory_order_release);
   return {};
 }
 
@@ -1230,6 +1346,62 @@ void KfdDevice::map_mmio_remap() {
   hdp_mem_flush_ = static_cast<uint32_t*>(m.addr);  // HDP_MEM_FLUSH_CNTL at byte 0
 }
 
+// tinygrad's _ensure_has_local_memory arithmetic (fact sheet §7): 64 lanes per wave (over-sizing
+// wave32), max_slots_scratch_cu waves per CU, WAVES per XCC on gfx9 and per SE on gfx10+.
+Result<ScratchPlan> KfdDevice::plan_scratch(uint32_t item_bytes) const {
+  const std::string op = "scratch for " + std::to_string(item_bytes) + " private bytes per work-item on " + label_;
+  const uint32_t granule = scratch_wave_granule(gfx_);
+  const uint32_t xcc = node_.num_xcc();
+  const uint32_t cu_per_xcc = node_.compute_units() / xcc;
+  const auto slots = static_cast<uint32_t>(node_.prop("max_slots_scratch_cu"));
+  const auto arrays = static_cast<uint32_t>(node_.prop("array_count"));
+  const auto per_se = static_cast<uint32_t>(node_.prop("simd_arrays_per_engine"));
+  const uint32_t se_per_xcc = per_se ? arrays / per_se / xcc : 0;
+  if (slots == 0 || cu_per_xcc == 0 || (gfx_ != GfxGen::kGfx9 && se_per_xcc == 0))
+    return Error::unsupported(op, "the topology lacks max_slots_scratch_cu, compute units or shader engines");
+  ScratchPlan p;
+  p.num_xcc = xcc;
+  p.architected = architected_flat_scratch(node_.gfx_target_version());
+  const uint32_t lane_unit = granule / 64;
+  p.item_bytes = (item_bytes + lane_unit - 1) / lane_unit * lane_unit;
+  p.bytes_per_xcc = uint64_t{p.item_bytes} * 64 * slots * cu_per_xcc;
+  p.bytes = p.bytes_per_xcc * xcc;
+  const uint32_t wavesize = (64 * p.item_bytes + granule - 1) / granule;
+  const uint64_t waves = std::min<uint64_t>(
+      p.bytes_per_xcc / (uint64_t{wavesize} * granule) / (gfx_ == GfxGen::kGfx9 ? 1 : se_per_xcc),
+      std::min<uint64_t>(uint64_t{cu_per_xcc} * slots * xcc, kTmpringMaxWaves));
+  auto ring = encode_tmpring_size({.waves = static_cast<uint32_t>(waves), .wavesize = wavesize}, gfx_);
+  if (!ring)
+    return Error::unsupported(op, "more private memory per work-item than COMPUTE_TMPRING_SIZE.WAVESIZE can describe");
+  p.tmpring = *ring;
+  return p;
+}
+
+Result<QueueScratch> KfdDevice::make_scratch(const ScratchPlan& plan, bool xcc_ib) {
+  QueueScratch s;
+  s.plan = plan;
+  auto mem = alloc_raw(plan.bytes, kBaseFlags | KFD_IOC_ALLOC_MEM_FLAGS_VRAM, false, MemoryKind::kDevice);
+  if (!mem) {
+    Error e = std::move(mem).error();
+    return e.context("allocate " + std::to_string(plan.bytes) + " bytes of scratch on " + label_);
+  }
+  s.mem = std::move(mem).value();
+  if (xcc_ib && plan.architected && plan.num_xcc > 1) {
+    DispatchTemplate buf;
+    CaptureWriter w(buf, gfx_);
+    for (uint32_t x = 0; x < plan.num_xcc; ++x) {
+      const uint64_t slice = s.mem->gpu_addr() + x * plan.bytes_per_xcc;
+      RAWGPU_TRY(w.emit(Pm4PredExec{.exec_count = 4, .device_select = static_cast<uint8_t>(1u << x)}));
+      RAWGPU_TRY(w.set_sh(regCOMPUTE_DISPATCH_SCRATCH_BASE_LO,
+                          {static_cast<uint32_t>(slice >> 8), static_cast<uint32_t>(slice >> 40)}));
+    }
+    RAWGPU_ASSIGN(s.xcc_ib, alloc_raw(buf.n * 4, kUncachedGttFlags, true, MemoryKind::kHost));
+    std::memcpy(s.xcc_ib->cpu_ptr(), buf.dw.data(), buf.n * 4);
+    s.xcc_ib_dwords = buf.n;
+  }
+  return s;
+}
+
 Result<uint8_t*> KfdDevice::doorbell(uint64_t doorbell_offset) {
   std::lock_guard lk(doorbell_mu_);
   const uint64_t page = doorbell_offset & ~uint64_t{0x1FFF};
@@ -1388,11 +1560,21 @@ Result<std::unique_ptr<queues::Program>> KfdDevice::load(std::span<const uint8_t
     for (const auto& kk : co.kernels) names += (names.empty() ? "" : ", ") + kk.name;
     return Error::not_found("load code object", "no kernel '" + std::string(kernel) + "' (has " + names + ")");
   }
-  if (k->private_segment_fixed_size != 0 ||
-      (k->kd.kernel_code_properties & KERNEL_CODE_PROPERTY_USES_DYNAMIC_STACK))
+  const uint16_t props = k->kd.kernel_code_properties;
+  if (architected_flat_scratch(node_.gfx_target_version()) &&
+      (props & (KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_BUFFER |
+                KERNEL_CODE_PROPERTY_ENABLE_SGPR_FLAT_SCRATCH_INIT)))
     return Error::unsupported("load " + k->name,
-                              "kernels that use scratch (private segment) are not supported yet");
+                              node_.gfx_name() + " has architected flat scratch, but the kernel asks for the "
+                              "private segment buffer / flat scratch init user SGPRs (fact sheet §8.3)");
   auto prog = std::make_unique<KfdProgram>();
+  // Private memory per work-item: the descriptor's fixed size, a default stack for kernels with
+  // a dynamic one, and at least a dword when only SCRATCH_EN is set.
+  prog->private_bytes = k->private_segment_fixed_size;
+  if (props & KERNEL_CODE_PROPERTY_USES_DYNAMIC_STACK)
+    prog->private_bytes = std::max(prog->private_bytes, kDynamicStackBytes);
+  if (prog->private_bytes == 0 && (k->kd.compute_pgm_rsrc2 & COMPUTE_PGM_RSRC2_ENABLE_PRIVATE_SEGMENT))
+    prog->private_bytes = 4;
   auto img = alloc(co.image.size(), MemoryKind::kDeviceMapped);
   if (!img) return std::move(img).error();
   prog->image = std::move(img).value();
@@ -1408,7 +1590,7 @@ Result<std::unique_ptr<queues::Program>> KfdDevice::load(std::span<const uint8_t
   info.kernarg_size = k->kernarg_size;
   info.kernarg_align = k->kernarg_align;
   info.group_segment_size = k->group_segment_fixed_size;
-  info.private_segment_size = k->private_segment_fixed_size;
+  info.private_segment_size = prog->private_bytes;
   info.max_block_size = k->max_flat_workgroup_size;
   info.args = k->args;
   return std::unique_ptr<queues::Program>(std::move(prog));

@@ -134,6 +134,53 @@ constexpr std::optional<uint32_t> compute_pgm_rsrc3_reg(GfxGen g) {
   return 0x2E28;
 }
 
+// ---- scratch (private segment) registers and descriptors (fact sheet §7, §4.6, §8.5) -------
+// COMPUTE_TMPRING_SIZE: WAVES[11:0] (waves that may hold scratch at once: per XCC on gfx9, per SE
+// on gfx10+), WAVESIZE from bit 12 in granules of scratch_wave_granule() bytes per wave; its
+// width is 13 bits on gfx9, 15 on gfx11, 18 on gfx12 (fact sheet §7); gfx10's width is
+// UNCONFIRMED (§9 table) and taken as 13.
+struct TmpringSize {
+  uint32_t waves = 0;
+  uint32_t wavesize = 0;  // granules per wave
+  bool operator==(const TmpringSize&) const = default;
+};
+constexpr uint32_t tmpring_wavesize_bits(GfxGen g) {
+  return g == GfxGen::kGfx12 ? 18 : g == GfxGen::kGfx11 ? 15 : 13;
+}
+// Bytes per WAVESIZE unit: 1 KiB on gfx9, 256 B on gfx10+ (fact sheet §7 `align`, §9 table).
+constexpr uint32_t scratch_wave_granule(GfxGen g) { return g == GfxGen::kGfx9 ? 1024 : 256; }
+inline constexpr uint32_t kTmpringMaxWaves = 0xFFF;
+// nullopt when a field does not fit its width.
+constexpr std::optional<uint32_t> encode_tmpring_size(TmpringSize t, GfxGen g) {
+  if (t.waves > kTmpringMaxWaves || t.wavesize >= (1u << tmpring_wavesize_bits(g))) return std::nullopt;
+  return t.waves | (t.wavesize << 12);
+}
+constexpr TmpringSize decode_tmpring_size(uint32_t v, GfxGen g) {
+  return {.waves = v & kTmpringMaxWaves, .wavesize = (v >> 12) & ((1u << tmpring_wavesize_bits(g)) - 1)};
+}
+
+// The scratch buffer resource (V#) of the private segment: the 4 user SGPRs a kernel with
+// ENABLE_SGPR_PRIVATE_SEGMENT_BUFFER receives, and amd_queue_t.scratch_resource_descriptor.
+// Word0 base[31:0]; word1 base[47:32] | SWIZZLE_ENABLE (bit 31 on gfx9, fact sheet §7 "1<<31",
+// kept on gfx10+ as tinygrad does); word2 num_records; word3 format/stride/ADD_TID:
+// gfx9 0x00EA4FAC, gfx10+ 0x20E14FAC (fact sheet §7, AQL scratch V#).
+inline constexpr uint32_t kScratchVsharpSwizzle = 1u << 31;
+inline constexpr uint32_t kScratchVsharpAddTid = 1u << 23;  // ADD_TID_ENABLE in both word3 forms
+constexpr uint32_t scratch_vsharp_word3(GfxGen g) { return g == GfxGen::kGfx9 ? 0x00EA4FACu : 0x20E14FACu; }
+constexpr std::array<uint32_t, 4> scratch_vsharp(uint64_t base, uint32_t num_records, GfxGen g) {
+  return {static_cast<uint32_t>(base), static_cast<uint32_t>((base >> 32) & 0xFFFF) | kScratchVsharpSwizzle,
+          num_records, scratch_vsharp_word3(g)};
+}
+constexpr uint64_t scratch_vsharp_base(std::span<const uint32_t, 4> v) {
+  return v[0] | (uint64_t{v[1] & 0xFFFF} << 32);
+}
+// gfx940+/gfx11+ have architected flat scratch: the CP programs the wave's scratch base from
+// COMPUTE_DISPATCH_SCRATCH_BASE_LO/HI (base >> 8) and kernels take no scratch user SGPRs
+// (fact sheet §7, §8.3 "bits 0 and 5 must be 0", §9 table). gfx90a and gfx10 take the V#.
+constexpr bool architected_flat_scratch(uint32_t gfx_target_version) {
+  return gfx_target_version >= 110000 || (gfx_target_version >= 90400 && gfx_target_version < 100000);
+}
+
 // SDMA ops and sub-ops (fact sheet §6.3; SDMA_OP_* in tinygrad autogen/am/sdma_6_0_0.py).
 inline constexpr uint8_t SDMA_OP_NOP = 0;
 inline constexpr uint8_t SDMA_OP_COPY = 1;

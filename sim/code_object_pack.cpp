@@ -13,6 +13,7 @@
 #include "core/elf.h"
 #include "core/elf_writer.h"
 #include "kfd/hsaco.h"
+#include "kfd/packets.h"
 #include "nv_ioctl/cubin.h"
 #include "sim/kernel_abi.h"
 
@@ -54,13 +55,13 @@ core::Result<SimKernelDecl> parse_sim_kernel_decl(std::string_view desc) {
     size_t sp = item.find(' ');
     if (sp == std::string_view::npos) return Error::invalid(op, "argument '" + std::string(item) + "' is not 'TYPE NAME'");
     std::string_view type = item.substr(0, sp), name = trim(item.substr(sp + 1));
-    if (type == "lds") {
+    if (type == "lds" || type == "private") {
       uint32_t v = 0;
       for (char c : name) {
-        if (c < '0' || c > '9' || v > 1u << 20) return Error::invalid(op, "bad lds size");
+        if (c < '0' || c > '9' || v > 1u << 20) return Error::invalid(op, "bad " + std::string(type) + " size");
         v = v * 10 + static_cast<uint32_t>(c - '0');
       }
-      d.lds = v;
+      (type == "lds" ? d.lds : d.private_bytes) = v;
       continue;
     }
     SimKernelArg a;
@@ -164,7 +165,7 @@ core::Result<std::vector<uint8_t>> pack_amd_sim_code_object(std::span<const uint
     p.pack(std::string(".group_segment_fixed_size"));
     p.pack(k.lds);
     p.pack(std::string(".private_segment_fixed_size"));
-    p.pack(0);
+    p.pack(k.private_bytes);
     p.pack(std::string(".wavefront_size"));
     p.pack(wave32 ? 32 : 64);
     p.pack(std::string(".sgpr_count"));
@@ -216,11 +217,18 @@ core::Result<std::vector<uint8_t>> pack_amd_sim_code_object(std::span<const uint
     kd.kernarg_size = kernarg_sizes[i];
     kd.kernel_code_entry_byte_offset = static_cast<int64_t>(entry_addr) - static_cast<int64_t>(kd_addr);
     kd.compute_pgm_rsrc1 = 0x7;  // VGPRS granule count; the simulator ignores it
-    kd.compute_pgm_rsrc2 = (2u << kfd::COMPUTE_PGM_RSRC2_USER_SGPR_COUNT_SHIFT) |
+    // Private memory as clang marks it: SCRATCH_EN, and on targets without architected flat
+    // scratch the private segment buffer V# in the first 4 user SGPRs (shared/abi/amd-kfd.md §8.3, §8.5).
+    const bool priv = kernels[i].private_bytes != 0;
+    const bool vsharp = priv && !kfd::architected_flat_scratch(target->gfx_target_version);
+    kd.private_segment_fixed_size = kernels[i].private_bytes;
+    kd.compute_pgm_rsrc2 = ((vsharp ? 6u : 2u) << kfd::COMPUTE_PGM_RSRC2_USER_SGPR_COUNT_SHIFT) |
+                           (priv ? kfd::COMPUTE_PGM_RSRC2_ENABLE_PRIVATE_SEGMENT : 0) |
                            kfd::COMPUTE_PGM_RSRC2_ENABLE_SGPR_WORKGROUP_ID_X |
                            kfd::COMPUTE_PGM_RSRC2_ENABLE_SGPR_WORKGROUP_ID_Y |
                            kfd::COMPUTE_PGM_RSRC2_ENABLE_SGPR_WORKGROUP_ID_Z;
     kd.kernel_code_properties = kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_KERNARG_SEGMENT_PTR |
+                                (vsharp ? kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_BUFFER : 0) |
                                 (wave32 ? kfd::KERNEL_CODE_PROPERTY_ENABLE_WAVEFRONT_SIZE32 : 0);
     std::memcpy(elf.data() + kd_addr, &kd, sizeof kd);
     kfd::SimEntryStub st{};

@@ -25,6 +25,7 @@ struct SimKernelDecl {
   std::string host_symbol;  // "rg_sim_kernel_saxpy"
   std::vector<SimKernelArg> args;
   uint32_t lds = 0;         // static group memory bytes
+  uint32_t private_bytes = 0;  // private (scratch) bytes per work-item (`; private N`)
   uint32_t explicit_size = 0;  // bytes of the explicit arguments, C-struct layout
   std::vector<uint32_t> offsets;  // of each argument
 };

@@ -21,7 +21,8 @@
  * through wg->mem(), which walks the simulated GPU page table: an address no mapping covers is a
  * GPU page fault, which the simulator reports the way the real driver does; the kernel must then
  * return. Argument strings list the explicit arguments in order: `ptr NAME`, `u32/i32/f32 NAME`,
- * `u64/i64/f64 NAME`; a trailing `; lds N` declares N bytes of static group memory.
+ * `u64/i64/f64 NAME`; a trailing `; lds N` declares N bytes of static group memory, and
+ * `; private N` N bytes of private (scratch) memory per work-item (see private_base below).
  */
 #ifndef RAWGPU_SIM_KERNEL_ABI_H
 #define RAWGPU_SIM_KERNEL_ABI_H
@@ -49,6 +50,16 @@ struct rg_sim_workgroup {
   /* Host pointer for [gpu_va, gpu_va + bytes) with access RG_READ/RG_WRITE, or NULL on a GPU
    * page fault (recorded by the simulator). */
   void* (*mem)(void* ctx, uint64_t gpu_va, uint64_t bytes, uint32_t access);
+  /* Appended without an ABI version change (kernels that never read them are unaffected):
+   * private memory, for kernels that declare `; private N`. Work-item t of this workgroup
+   * (t = x + y*group_size[0] + z*group_size[0]*group_size[1]) owns the GPU addresses
+   * [private_base + t*private_size, + private_size), which lie in the scratch memory the runtime
+   * set up for the dispatch; reach them through mem() like any GPU address. private_size >= N;
+   * both are 0 for kernels without private memory. The contents do not persist between
+   * workgroups. */
+  uint64_t private_base;
+  uint32_t private_size;
+  uint32_t reserved2;
 };
 
 typedef void (*rg_sim_kernel_fn)(const struct rg_sim_workgroup* wg);

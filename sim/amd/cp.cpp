@@ -30,6 +30,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "kfd/abi.h"
 #include "kfd/hsaco.h"
 #include "kfd/packets.h"
 #include "sim/host_kernel.h"
@@ -139,11 +140,17 @@ std::string describe_fault(const GpuFault& f) { return describe_gpu_fault(f); }
 struct UserSgprs {
   uint32_t count = 0;
   int kernarg = -1;  // first COMPUTE_USER_DATA register of the kernarg pointer, -1 if none
+  int vsharp = -1;             // private segment buffer V# (4 registers)
+  int flat_scratch_init = -1;  // 64-bit scratch base (2)
+  int private_size = -1;       // private segment size (1)
 };
 UserSgprs user_sgprs(const kfd::kernel_descriptor_t& kd) {
   const uint16_t p = kd.kernel_code_properties;
   UserSgprs u;
-  if (p & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_BUFFER) u.count += 4;
+  if (p & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_BUFFER) {
+    u.vsharp = static_cast<int>(u.count);
+    u.count += 4;
+  }
   if (p & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_DISPATCH_PTR) u.count += 2;
   if (p & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_QUEUE_PTR) u.count += 2;
   if (p & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_KERNARG_SEGMENT_PTR) {
@@ -151,8 +158,14 @@ UserSgprs user_sgprs(const kfd::kernel_descriptor_t& kd) {
     u.count += 2;
   }
   if (p & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_DISPATCH_ID) u.count += 2;
-  if (p & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_FLAT_SCRATCH_INIT) u.count += 2;
-  if (p & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_SIZE) u.count += 1;
+  if (p & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_FLAT_SCRATCH_INIT) {
+    u.flat_scratch_init = static_cast<int>(u.count);
+    u.count += 2;
+  }
+  if (p & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_SIZE) {
+    u.private_size = static_cast<int>(u.count);
+    u.count += 1;
+  }
   u.count += kd.kernarg_preload & 0x7F;  // preloaded kernarg dwords, LENGTH[6:0]
   return u;
 }
@@ -171,6 +184,10 @@ struct Launch {
   uint32_t user_sgpr_count = 0;         // PM4: RSRC2.USER_SGPR_COUNT as programmed
   const uint32_t* user_data = nullptr;  // PM4: COMPUTE_USER_DATA_0..15
   std::optional<bool> wave32;           // PM4 gfx10+: DISPATCH_INITIATOR.CS_W32_EN
+  uint32_t rsrc2 = 0;                   // PM4: COMPUTE_PGM_RSRC2 as programmed
+  // Where the kernel's private memory is (setup_private()).
+  uint64_t private_base = 0;
+  uint32_t private_size = 0;
 };
 
 // Executes the work of one queue for one round-robin turn.
@@ -574,6 +591,7 @@ class Exec {
     // The dispatcher's LDS allocation: GRANULATED_LDS_SIZE in 512-byte granules (§8.3).
     l.lds_bytes = ((rsrc2 & kfd::COMPUTE_PGM_RSRC2_GRANULATED_LDS_SIZE_MASK) >> 15) * kLdsGranule;
     l.user_data = &sh(kfd::regCOMPUTE_USER_DATA_0);
+    l.rsrc2 = rsrc2;
     if (gpu_.gfx != kfd::GfxGen::kGfx9) l.wave32 = p.initiator.cs_w32_en;
     return launch(l);
   }
@@ -647,6 +665,11 @@ class Exec {
     }
     if (gpu_.gfx == kfd::GfxGen::kGfx9 && kd_wave32)
       return fail_at("kernel " + std::string(kernel_) + " is wave32, which gfx9 does not run");
+    if (kfd::architected_flat_scratch(gpu_.profile.gfx_target_version) && (u.vsharp >= 0 || u.flat_scratch_init >= 0)) {
+      return fail_at("kernel " + std::string(kernel_) + ": its descriptor enables the private segment buffer / "
+                     "flat scratch init user SGPRs, which must be 0 on " + std::string(gpu_.profile.name) +
+                     " (architected flat scratch, fact sheet §8.3)");
+    }
 
     const uint32_t items = l.group[0] * l.group[1] * l.group[2];
     if (l.group[0] == 0 || l.group[1] == 0 || l.group[2] == 0 || l.group[0] > kMaxWorkgroupItems ||
@@ -668,6 +691,9 @@ class Exec {
                      " bytes of LDS exceed the " + std::to_string(gpu_.profile.lds_size_in_kb) +
                      " KiB of a workgroup");
     }
+
+    const uint32_t items_per_group = l.group[0] * l.group[1] * l.group[2];
+    if (const Step st = setup_private(l, kd, u, items_per_group); st != Step::kDone) return st;
 
     const uint8_t* kernarg = nullptr;
     if (l.has_kernarg && kd.kernarg_size > 0) {
@@ -696,6 +722,8 @@ class Exec {
     wg.lds_size = l.lds_bytes;
     wg.ctx = &ctx;
     wg.mem = &kernel_mem;
+    wg.private_base = l.private_base;
+    wg.private_size = l.private_size;
     for (uint32_t z = 0; z < l.grid[2]; ++z) {
       for (uint32_t y = 0; y < l.grid[1]; ++y) {
         for (uint32_t x = 0; x < l.grid[0]; ++x) {
@@ -713,6 +741,119 @@ class Exec {
         }
       }
     }
+    return Step::kDone;
+  }
+
+  // ---- scratch (private segment), fact sheet §7, §4.6, §8.5 ----
+
+  // A kernel that needs private memory must find a scratch set up for it: COMPUTE_TMPRING_SIZE
+  // (PM4) or amd_queue_t.compute_tmpring_size (AQL) with room per lane, and a base (SCRATCH_BASE
+  // registers on architected targets, the V# otherwise; amd_queue_t on AQL) whose whole extent is
+  // mapped. The simulator places work-item t of a workgroup at base + t * lane bytes (one
+  // workgroup runs at a time); real hardware interleaves lanes, which no runtime can observe.
+  Step setup_private(Launch& l, const kfd::kernel_descriptor_t& kd, const UserSgprs& u, uint32_t items) {
+    const bool scratch_en = kd.compute_pgm_rsrc2 & kfd::COMPUTE_PGM_RSRC2_ENABLE_PRIVATE_SEGMENT;
+    uint32_t need = std::max<uint32_t>(kd.private_segment_fixed_size, l.private_bytes);
+    if (need == 0 && !scratch_en) return Step::kDone;
+    const std::string who = "kernel " + std::string(kernel_) + " (" + std::to_string(kd.private_segment_fixed_size) +
+                            " private bytes per work-item)";
+    if (!scratch_en)
+      return fail_at(who + ": its descriptor's COMPUTE_PGM_RSRC2.SCRATCH_EN is 0, so waves get no scratch");
+    const bool architected = kfd::architected_flat_scratch(gpu_.profile.gfx_target_version);
+    if (!architected && u.vsharp < 0)
+      return fail_at(who + ": on " + std::string(gpu_.profile.name) +
+                     " private memory is reached through the private segment buffer V#, which its descriptor does "
+                     "not enable");
+    uint32_t tmpring = 0;
+    uint64_t base = 0, limit = UINT64_MAX;
+    std::string src;
+    if (l.user_data) {  // PM4: registers and user SGPRs
+      if (!(l.rsrc2 & kfd::COMPUTE_PGM_RSRC2_ENABLE_PRIVATE_SEGMENT))
+        return fail_at(who + ": COMPUTE_PGM_RSRC2.SCRATCH_EN as programmed is 0");
+      tmpring = sh(kfd::regCOMPUTE_TMPRING_SIZE);
+      src = "COMPUTE_TMPRING_SIZE";
+      if (architected) {
+        base = ((uint64_t{sh(kfd::regCOMPUTE_DISPATCH_SCRATCH_BASE_HI)} << 32) |
+                sh(kfd::regCOMPUTE_DISPATCH_SCRATCH_BASE_LO)) << 8;
+      } else {
+        base = kfd::scratch_vsharp_base(std::span<const uint32_t, 4>(l.user_data + u.vsharp, 4));
+      }
+    } else {  // AQL: amd_queue_t, found from the read pointer (fact sheet §4.6)
+      const uint32_t field = offsetof(kfd::amd_queue_t, read_dispatch_id);
+      std::optional<uint32_t> off = load<uint32_t>(
+          q_.rptr_va + offsetof(kfd::amd_queue_t, read_dispatch_id_field_base_byte_offset) - field,
+          "reading amd_queue_t.read_dispatch_id_field_base_byte_offset");
+      if (!off) return Step::kFault;
+      if (*off != field)
+        return fail_at(who + ": amd_queue_t.read_dispatch_id_field_base_byte_offset is " + std::to_string(*off) +
+                       ", not " + std::to_string(field) + "; the CP cannot find the queue descriptor");
+      GpuFault f;
+      const uint8_t* aqp = xlate(q_.rptr_va - field, sizeof(kfd::amd_queue_t), kRead, &f);
+      if (!aqp) return page_fault(f, "reading amd_queue_t");
+      kfd::amd_queue_t aq;
+      std::memcpy(&aq, aqp, sizeof aq);
+      tmpring = aq.compute_tmpring_size;
+      base = aq.scratch_backing_memory_location;
+      limit = aq.scratch_backing_memory_byte_size / gpu_.profile.num_xcc;  // per XCC slice
+      src = "amd_queue_t.compute_tmpring_size";
+      if (aq.scratch_wave64_lane_byte_size < need)
+        return fail_at(who + ": amd_queue_t.scratch_wave64_lane_byte_size is " +
+                       std::to_string(aq.scratch_wave64_lane_byte_size) + ", below the dispatch's private_segment_size " +
+                       std::to_string(need));
+      if (aq.scratch_backing_memory_byte_size != 0 &&
+          !q_.vm->translate(base, aq.scratch_backing_memory_byte_size, kRead | kWrite, &f))
+        return page_fault(f, "in the scratch backing memory of amd_queue_t (" +
+                                 std::to_string(aq.scratch_backing_memory_byte_size) + " bytes at " + hex(base) + ")");
+      if (u.vsharp >= 0 && kfd::scratch_vsharp_base(std::span<const uint32_t, 4>(aq.scratch_resource_descriptor)) != base)
+        return fail_at(who + ": amd_queue_t.scratch_resource_descriptor does not point at scratch_backing_memory_location");
+    }
+    if (u.vsharp >= 0 && l.user_data) {
+      const uint32_t* v = l.user_data + u.vsharp;
+      if (!(v[1] & kfd::kScratchVsharpSwizzle) || !(v[3] & kfd::kScratchVsharpAddTid))
+        return fail_at(who + ": the private segment buffer V# in COMPUTE_USER_DATA_" + std::to_string(u.vsharp) +
+                       ".. lacks SWIZZLE_ENABLE or ADD_TID_ENABLE (fact sheet §7)");
+      if (u.flat_scratch_init >= 0) {
+        const uint64_t fsi = l.user_data[u.flat_scratch_init] | (uint64_t{l.user_data[u.flat_scratch_init + 1]} << 32);
+        if (fsi != base)
+          return fail_at(who + ": flat scratch init " + hex(fsi) + " is not the scratch base " + hex(base) +
+                         " of its V#");
+      }
+    }
+    if (u.private_size >= 0 && l.user_data && l.user_data[u.private_size] < kd.private_segment_fixed_size)
+      return fail_at(who + ": the private segment size user SGPR is " + std::to_string(l.user_data[u.private_size]));
+    const kfd::TmpringSize t = kfd::decode_tmpring_size(tmpring, gpu_.gfx);
+    const uint64_t wave_bytes = uint64_t{t.wavesize} * kfd::scratch_wave_granule(gpu_.gfx);
+    const uint32_t lane = static_cast<uint32_t>(wave_bytes / 64);
+    if (t.waves == 0 || t.wavesize == 0)
+      return fail_at(who + ": " + src + " is " + hex(tmpring) + " (WAVES " + std::to_string(t.waves) + ", WAVESIZE " +
+                     std::to_string(t.wavesize) + "): no scratch is set up for this dispatch");
+    if (lane < need)
+      return fail_at(who + ": " + src + ".WAVESIZE " + std::to_string(t.wavesize) + " gives each wave " +
+                     std::to_string(wave_bytes) + " bytes, " + std::to_string(lane) +
+                     " per lane, fewer than the kernel needs");
+    // WAVES counts per XCC on gfx9 and per shader engine on gfx10+ (fact sheet §7).
+    const uint32_t se = gpu_.profile.simd_arrays_per_engine
+                            ? gpu_.profile.array_count / gpu_.profile.simd_arrays_per_engine / gpu_.profile.num_xcc
+                            : 1;
+    const uint64_t slots = uint64_t{t.waves} * (gpu_.gfx == kfd::GfxGen::kGfx9 ? 1 : std::max<uint32_t>(se, 1));
+    const uint64_t extent = slots * wave_bytes;
+    if ((items + 63) / 64 > slots)
+      return fail_at(who + ": a workgroup of " + std::to_string(items) + " work-items needs more scratch waves than " +
+                     src + " provides (" + std::to_string(slots) + ")");
+    if (extent > limit)
+      return fail_at(who + ": " + src + " describes " + std::to_string(extent) +
+                     " bytes of scratch per XCC, more than amd_queue_t.scratch_backing_memory_byte_size gives each");
+    if (base == 0)
+      return fail_at(who + ": the scratch base is 0 (" +
+                     std::string(l.user_data ? (architected ? "COMPUTE_DISPATCH_SCRATCH_BASE_LO/HI" : "the V#")
+                                             : "amd_queue_t.scratch_backing_memory_location") +
+                     ")");
+    GpuFault f;
+    if (!q_.vm->translate(base, extent, kRead | kWrite, &f))
+      return page_fault(f, "in the scratch backing memory (" + std::to_string(extent) + " bytes at " + hex(base) +
+                               " from " + src + ") of kernel " + std::string(kernel_));
+    l.private_base = base;
+    l.private_size = lane;
     return Step::kDone;
   }
 

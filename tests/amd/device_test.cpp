@@ -141,6 +141,42 @@ TEST_P(AmdDevice, SaxpyOnPm4AndAql) {
   }
 }
 
+// A kernel that keeps an array in private memory (scratch): the queue sets scratch up on first
+// use (and after a kernel without it), on PM4 and AQL, and the results are right.
+TEST_P(AmdDevice, PrivateMemoryOnPm4AndAql) {
+  auto priv = program("private_sum");
+  auto fill = program("fill_u32");
+  ASSERT_TRUE(priv && fill);
+  EXPECT_GE(priv->info().private_segment_size, 256u);
+  EXPECT_EQ(fill->info().private_segment_size, 0u);
+  const uint32_t n = 100'003, block = 256;
+  for (const char* format : {"pm4", "aql"}) {
+    SCOPED_TRACE(format);
+    auto out = buffer(n * 4ull, MemoryKind::kDeviceMapped);
+    auto q = dev_->create_compute_queue({.format = format}).value();
+    auto done = dev_->create_signal(0).value();
+    KernelArgs fa;
+    fa.ptr(*out).u32(0xDEAD).u32(n);
+    ASSERT_TRUE(q->exec(*fill, fa, {(n + block - 1) / block}, {block}).ok());
+    KernelArgs pa;
+    pa.ptr(*out).u32(n);
+    for (int round = 0; round < 2; ++round) {
+      auto r = q->exec(*priv, pa, {(n + block - 1) / block}, {block});
+      ASSERT_TRUE(r.ok()) << r.error().message();
+    }
+    ASSERT_TRUE(q->exec(*fill, fa, {1}, {1}).ok());  // out[0] again, after the scratch kernel
+    ASSERT_TRUE(q->signal(*done, 1).ok());
+    ASSERT_TRUE(q->submit().ok());
+    auto w = done->wait(1, 30s);
+    ASSERT_TRUE(w.ok()) << w.error().message();
+    const auto* o = static_cast<const uint32_t*>(out->cpu_ptr());
+    EXPECT_EQ(o[0], 0xDEADu);
+    uint32_t bad = 0;
+    for (uint32_t i = 1; i < n; ++i) bad += o[i] != 64 * i + 6048;
+    EXPECT_EQ(bad, 0u);
+  }
+}
+
 TEST_P(AmdDevice, Reduction) {
   auto prog = program("reduce_sum");
   ASSERT_TRUE(prog);

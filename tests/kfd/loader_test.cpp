@@ -8,6 +8,7 @@
 #include <random>
 
 #include "core/elf.h"
+#include "kfd/packets.h"
 #include "sim/code_object_pack.h"
 
 using namespace rawgpu;
@@ -36,7 +37,7 @@ TEST_P(RealCodeObject, ParsesClangOutput) {
   EXPECT_EQ(co->target.name, gfx);
   EXPECT_EQ(co->code_object_version, 5u);
   EXPECT_FALSE(co->simulated);
-  ASSERT_EQ(co->kernels.size(), 4u);
+  ASSERT_EQ(co->kernels.size(), 5u);
 
   const kfd::HsaKernel* k = co->kernel("saxpy");
   ASSERT_NE(k, nullptr);
@@ -68,6 +69,17 @@ TEST_P(RealCodeObject, ParsesClangOutput) {
   const kfd::HsaKernel* e = co->kernel("empty");
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->explicit_args_size, 0u);
+  EXPECT_EQ(k->private_segment_fixed_size, 0u);
+
+  // private_sum keeps its volatile array in scratch: a private segment, SCRATCH_EN, and on
+  // targets without architected flat scratch the V# user SGPRs (fact sheet §8.3).
+  const kfd::HsaKernel* p = co->kernel("private_sum");
+  ASSERT_NE(p, nullptr);
+  EXPECT_GE(p->private_segment_fixed_size, 256u);
+  EXPECT_EQ(p->kd.private_segment_fixed_size, p->private_segment_fixed_size);
+  EXPECT_TRUE(p->kd.compute_pgm_rsrc2 & kfd::COMPUTE_PGM_RSRC2_ENABLE_PRIVATE_SEGMENT);
+  const bool vsharp = p->kd.kernel_code_properties & kfd::KERNEL_CODE_PROPERTY_ENABLE_SGPR_PRIVATE_SEGMENT_BUFFER;
+  EXPECT_EQ(vsharp, !kfd::architected_flat_scratch(co->target.gfx_target_version)) << gfx;
 }
 
 INSTANTIATE_TEST_SUITE_P(Targets, RealCodeObject,
@@ -139,6 +151,12 @@ TEST(SimCodeObject, PackedObjectLoadsLikeARealOne) {
     EXPECT_EQ(k->hidden.group_size[0], 36);
     EXPECT_EQ(k->hidden.grid_dims, 24 + 64);
     EXPECT_EQ(co->kernel("reduce_sum")->group_segment_fixed_size, 4096u);
+    const kfd::HsaKernel* p = co->kernel("private_sum");  // `; private 256`
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->private_segment_fixed_size, 256u);
+    EXPECT_EQ(p->kd.private_segment_fixed_size, 256u);
+    EXPECT_TRUE(p->kd.compute_pgm_rsrc2 & kfd::COMPUTE_PGM_RSRC2_ENABLE_PRIVATE_SEGMENT);
+    EXPECT_EQ(k->kd.private_segment_fixed_size, 0u);
     // The entry stub names the host function and points back at the blob and descriptor.
     kfd::SimEntryStub stub;
     std::memcpy(&stub, co->image.data() + k->entry_offset, sizeof stub);
@@ -160,8 +178,14 @@ TEST(SimCodeObject, DeclParsing) {
   EXPECT_EQ(d->offsets, (std::vector<uint32_t>{0, 8, 16}));
   EXPECT_EQ(d->explicit_size, 24u);
   EXPECT_EQ(d->lds, 256u);
+  EXPECT_EQ(d->private_bytes, 0u);
+  auto pd = sim::parse_sim_kernel_decl("k(ptr a; private 1024)");
+  ASSERT_TRUE(pd.ok()) << pd.error().message();
+  EXPECT_EQ(pd->private_bytes, 1024u);
+  EXPECT_EQ(pd->explicit_size, 8u);
   EXPECT_TRUE(sim::parse_sim_kernel_decl("empty()").ok());
-  for (const char* bad : {"noparen", "k(ptr)", "k(float x)", "1k()", "k(u32 1x)", "k(lds x)", "k(ptr a"})
+  for (const char* bad : {"noparen", "k(ptr)", "k(float x)", "1k()", "k(u32 1x)", "k(lds x)", "k(ptr a",
+                          "k(private 1k)"})
     EXPECT_FALSE(sim::parse_sim_kernel_decl(bad).ok()) << bad;
 }
 

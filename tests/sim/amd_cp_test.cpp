@@ -970,6 +970,89 @@ TEST_F(DirectCp, DispatchStateTheRuntimeGotWrongFaults) {
               HasSubstr("hidden_grid_dims is 3 but the packet's setup has 1 dimensions"));
 }
 
+// A kernel with private memory runs only on a complete scratch setup; each missing piece is
+// named (fact sheet §7, §4.6).
+TEST_F(DirectCp, PrivateMemoryNeedsAScratchSetup) {
+  const Code c = load("sim_basic_gfx1100.co");
+  const kfd::HsaKernel& k = c.kernel("private_sum");
+  ASSERT_EQ(k.kd.private_segment_fixed_size, 256u);
+  const uint32_t n = 512;
+  const Mem out = alloc(n * 4), args = alloc(kPage);
+  struct {
+    uint64_t out;
+    uint32_t n, pad;
+  } const a{out.va, n, 0};
+  const Geometry g{.groups = {2, 1, 1}, .block = {256, 1, 1}};
+  write_kernargs(args.host, k, &a, 12, g);
+  // gfx1100: 256-byte WAVESIZE granules, WAVES per SE (6 SEs). 64 granules = 256 bytes per lane.
+  const uint32_t se = profile_->array_count / profile_->simd_arrays_per_engine;
+  const uint32_t waves = 4, wavesize = 64;
+  const Mem scratch = alloc(uint64_t{waves} * se * wavesize * 256);
+  const uint32_t good = *kfd::encode_tmpring_size({.waves = waves, .wavesize = wavesize}, kfd::GfxGen::kGfx11);
+  auto pm4 = [&](uint32_t tmpring, uint64_t base) {
+    Ring r;
+    auto q = queue(QueueType::kCompute, r);
+    const uint32_t t[1] = {tmpring};
+    r.pm4(kfd::Pm4SetShReg{.reg = kfd::regCOMPUTE_TMPRING_SIZE, .values = t});
+    const uint32_t b[2] = {static_cast<uint32_t>(base >> 8), static_cast<uint32_t>(base >> 40)};
+    r.pm4(kfd::Pm4SetShReg{.reg = kfd::regCOMPUTE_DISPATCH_SCRATCH_BASE_LO, .values = b});
+    pm4_dispatch(r, c, k, args.va, g);
+    r.submit();
+    return std::make_pair(q, r);
+  };
+  EXPECT_THAT(wait_fault(pm4(0, scratch.va).first),
+              HasSubstr("kernel private_sum (256 private bytes per work-item): COMPUTE_TMPRING_SIZE is 0x0 "
+                        "(WAVES 0, WAVESIZE 0): no scratch is set up for this dispatch"));
+  const uint32_t small = *kfd::encode_tmpring_size({.waves = waves, .wavesize = 32}, kfd::GfxGen::kGfx11);
+  EXPECT_THAT(wait_fault(pm4(small, scratch.va).first),
+              HasSubstr("COMPUTE_TMPRING_SIZE.WAVESIZE 32 gives each wave 8192 bytes, 128 per lane, fewer "
+                        "than the kernel needs"));
+  EXPECT_THAT(wait_fault(pm4(good, 0).first), HasSubstr("the scratch base is 0"));
+  EXPECT_THAT(wait_fault(pm4(good, 0x7700000000ull).first),
+              HasSubstr("GPU page fault at 0x7700000000 (write, not present) in the scratch backing memory"));
+  // Scratch one page short of what TMPRING describes.
+  const Mem short_scratch = alloc(uint64_t{waves} * se * wavesize * 256 - kPage);
+  EXPECT_THAT(wait_fault(pm4(good, short_scratch.va).first), HasSubstr("in the scratch backing memory"));
+  {
+    std::lock_guard lk(mu_);
+    EXPECT_EQ(faults_.size(), 2u);  // the unmapped scratch faults reach the driver
+  }
+
+  // A complete setup computes the right answer through the kernel's private memory.
+  auto [q, r] = pm4(good, scratch.va);
+  ASSERT_TRUE(r.wait_done()) << q->fault;
+  for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(out.at<uint32_t>()[i], 64 * i + 6048) << i;
+
+  // AQL: the CP takes the scratch from amd_queue_t, found from the read pointer.
+  auto aql = [&](uint32_t lane_bytes, uint32_t private_size) {
+    Ring ra;
+    auto qa = queue(QueueType::kComputeAql, ra);
+    auto* aq = reinterpret_cast<kfd::amd_queue_t*>(reinterpret_cast<uint8_t*>(ra.rptr) - kRptrOffset);
+    aq->read_dispatch_id_field_base_byte_offset = kRptrOffset;
+    aq->compute_tmpring_size = good;
+    aq->scratch_backing_memory_location = scratch.va;
+    aq->scratch_backing_memory_byte_size = uint64_t{waves} * se * wavesize * 256;
+    aq->scratch_wave64_lane_byte_size = lane_bytes;
+    std::memset(out.host, 0, n * 4);
+    ra.aql(kfd::AqlKernelDispatch{.dimensions = 1,
+                                  .workgroup_size_x = 256,
+                                  .grid_size_x = 512,
+                                  .private_segment_size = private_size,
+                                  .kernel_object = c.kd(k),
+                                  .kernarg_address = args.va});
+    ra.submit();
+    return std::make_pair(qa, ra);
+  };
+  EXPECT_THAT(wait_fault(aql(256, 0).first),
+              HasSubstr("needs 256 bytes of private memory per work-item but private_segment_size is 0"));
+  EXPECT_THAT(wait_fault(aql(128, 256).first),
+              HasSubstr("amd_queue_t.scratch_wave64_lane_byte_size is 128, below the dispatch's "
+                        "private_segment_size 256"));
+  auto [qa, ra] = aql(256, 256);
+  ASSERT_TRUE(ra.wait_done()) << qa->fault;
+  for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(out.at<uint32_t>()[i], 64 * i + 6048) << i;
+}
+
 TEST_F(DirectCp, IndirectBuffersNestPredicateAndResumeAfterAStall) {
   const Mem data = alloc(kPage), ib1 = alloc(kPage), ib2 = alloc(kPage);
   Ring w1{.type = QueueType::kCompute, .ring = ib1.at<uint32_t>(), .ring_dw = kPage / 4};
