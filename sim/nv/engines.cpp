@@ -80,10 +80,10 @@ struct Slot {
   // The GPFIFO entry being executed (kept across a stall or an exhausted budget).
   bool in_entry = false;
   uint64_t pb_va = 0;
-  uint32_t pb_len = 0;   // dwords
-  uint32_t pb_off = 0;   // dword offset of the method header to execute next
-  uint32_t write_i = 0;  // next write of that header
-  hw::ChannelState dec;  // host class + subchannel bindings (SET_OBJECT)
+  uint32_t pb_len = 0;               // dwords
+  uint32_t pb_off = 0;               // dword offset of the method header to execute next
+  uint32_t write_i = 0;              // next write of that header
+  hw::ChannelState dec;              // host class + subchannel bindings (SET_OBJECT)
   std::vector<uint32_t> pb_scratch;  // a pushbuffer that spans several mappings
 
   // Host class (fact sheet §4.4).
@@ -126,9 +126,9 @@ struct Gpu {
   std::atomic<uint64_t> launches{0};
   std::atomic<uint64_t> strays{0};
   std::atomic<uint64_t> entries{0};
-  std::unordered_multimap<uint64_t, CachedFn> fns;  // host functions by (so hash, symbol)
-  std::vector<uint8_t> lds;                         // shared memory of the CTA being run
-  std::vector<std::pair<uint64_t, uint64_t>> chain; // dependent QMDs to run: {qmd, parent}
+  std::unordered_multimap<uint64_t, CachedFn> fns;   // host functions by (so hash, symbol)
+  std::vector<uint8_t> lds;                          // shared memory of the CTA being run
+  std::vector<std::pair<uint64_t, uint64_t>> chain;  // dependent QMDs to run: {qmd, parent}
 };
 
 // ---- reductions shared by host semaphores and QMD releases -------------------------------------
@@ -140,8 +140,8 @@ T reduce(uint32_t op, bool is_signed, T v, T p) {
     case 0: return v + p;  // ADD
     case 1: return is_signed ? T(std::min(S(v), S(p))) : std::min(v, p);
     case 2: return is_signed ? T(std::max(S(v), S(p))) : std::max(v, p);
-    case 3: return v >= p ? T{0} : T(v + 1);                 // INC (wraps at the payload)
-    case 4: return (v == 0 || v > p) ? p : T(v - 1);         // DEC
+    case 3: return v >= p ? T{0} : T(v + 1);          // INC (wraps at the payload)
+    case 4: return (v == 0 || v > p) ? p : T(v - 1);  // DEC
     case 5: return v & p;
     case 6: return v | p;
     default: return v ^ p;  // 7: XOR
@@ -209,8 +209,8 @@ class Exec {
   template <class T>
   T* word(uint64_t va, uint32_t access, const char* what) {
     if (va % sizeof(T) != 0) {
-      illegal(std::string(what) + ": address " + hex(va) + " is not " +
-              std::to_string(sizeof(T)) + "-byte aligned");
+      illegal(std::string(what) + ": address " + hex(va) + " is not " + std::to_string(sizeof(T)) +
+              "-byte aligned");
       return nullptr;
     }
     GpuFault f;
@@ -310,8 +310,7 @@ class Exec {
   }
 
   void publish_gp_get() {
-    std::atomic_ref<uint32_t>(
-        *reinterpret_cast<uint32_t*>(ch_.userd + hw::kUserdGpGetOffset))
+    std::atomic_ref<uint32_t>(*reinterpret_cast<uint32_t*>(ch_.userd + hw::kUserdGpGetOffset))
         .store(s_.gp_get, std::memory_order_release);
   }
 
@@ -322,8 +321,8 @@ class Exec {
         const uint32_t put = hw::read_gp_put(ch_.userd);
         if (put >= n) {
           at_slot_ = true;
-          return fail(kXidPbdmaError, "GP_PUT " + std::to_string(put) +
-                                          " is outside the ring of " + std::to_string(n) +
+          return fail(kXidPbdmaError, "GP_PUT " + std::to_string(put) + " is outside the ring of " +
+                                          std::to_string(n) +
                                           " entries (USERD +0x8C holds an index, not a byte "
                                           "offset)");
         }
@@ -545,7 +544,7 @@ class Exec {
       case 0x1288:  // INVALIDATE_TEXTURE_DATA_CACHE_NO_WFI
       case 0x1424:  // INVALIDATE_SAMPLER_CACHE_NO_WFI
       case hw::NVC6C0_INVALIDATE_SHADER_CACHES_NO_WFI:
-      case 0x1944:  // SET_RENDER_ENABLE_OVERRIDE
+      case 0x1944:           // SET_RENDER_ENABLE_OVERRIDE
         return Step::kDone;  // no caches, no scheduler slots: checked by the decoder only
       case hw::NVC6C0_LINE_LENGTH_IN: s_.i2m_line_length = w.data; return Step::kDone;
       case hw::NVC6C0_LINE_COUNT: s_.i2m_line_count = w.data; return Step::kDone;
@@ -639,7 +638,7 @@ class Exec {
     const bool one_word = (w.data >> 28) & 1;
     const uint64_t va = (uint64_t{s_.report_a} << 32) | s_.report_b;
     return release(va, s_.report_c, false, !one_word, "report semaphore") ? Step::kDone
-                                                                           : Step::kFault;
+                                                                          : Step::kFault;
   }
 
   Step send_signaling_pcas2(const hw::MethodWrite& w) {
@@ -706,8 +705,7 @@ class Exec {
     for (uint32_t n = 0; !chain.empty(); ++n) {
       if (n == kMaxChainedQmds) {
         return illegal("more than " + std::to_string(kMaxChainedQmds) +
-                       " QMDs chained from the QMD at " + hex(qmd_va) +
-                       " (a DEPENDENT_QMD loop?)");
+                       " QMDs chained from the QMD at " + hex(qmd_va) + " (a DEPENDENT_QMD loop?)");
       }
       const auto [va, parent] = chain.back();
       chain.pop_back();
@@ -867,10 +865,9 @@ class Exec {
           if (stub.shared_size) std::memset(gpu_.lds.data(), 0, stub.shared_size);
           fn(&wg);
           if (ctx.faulted) {
-            return fail(kXidMmuFault,
-                        describe_gpu_fault(ctx.fault) + " in " + kname() + " (CTA " +
-                            std::to_string(x) + "," + std::to_string(y) + "," +
-                            std::to_string(z) + ", " + qmd_where() + ")");
+            return fail(kXidMmuFault, describe_gpu_fault(ctx.fault) + " in " + kname() + " (CTA " +
+                                          std::to_string(x) + "," + std::to_string(y) + "," +
+                                          std::to_string(z) + ", " + qmd_where() + ")");
           }
         }
       }
@@ -915,8 +912,8 @@ class Exec {
       const uint32_t op = static_cast<uint32_t>(r.reduction_op);
       const bool sgn = r.reduction_format == hw::ReductionFormat::SIGNED;
       const bool ok = wide ? reduce_at<uint64_t>(r.address, op, sgn, payload, "QMD release")
-                           : reduce_at<uint32_t>(r.address, op, sgn,
-                                                 static_cast<uint32_t>(payload), "QMD release");
+                           : reduce_at<uint32_t>(r.address, op, sgn, static_cast<uint32_t>(payload),
+                                                 "QMD release");
       if (!ok) return Step::kFault;
       if (timestamp && !release_timestamp_only(r.address)) return Step::kFault;
       return Step::kDone;
@@ -1030,8 +1027,8 @@ class Exec {
       if (l.semaphore_reduction_enable) return illegal("semaphore reductions are not simulated");
       const uint64_t va = (uint64_t{s_.ce_sem_a} << 32) | s_.ce_sem_b;
       const bool wide = l.semaphore_payload_size == hw::SemaphorePayloadSize::TWO_WORD;
-      const uint64_t payload = wide ? (uint64_t{s_.ce_payload_hi} << 32) | s_.ce_payload
-                                    : s_.ce_payload;
+      const uint64_t payload =
+          wide ? (uint64_t{s_.ce_payload_hi} << 32) | s_.ce_payload : s_.ce_payload;
       // Codes 1/2: ONE_WORD / FOUR_WORD (C6B5), NO_TIMESTAMP / WITH_TIMESTAMP (C7B5+).
       const bool timestamp = static_cast<uint8_t>(l.semaphore_type) == 2;
       if (!release(va, payload, wide, timestamp, "copy semaphore")) return Step::kFault;
@@ -1048,10 +1045,10 @@ class Exec {
   ChannelState& ch_;
   bool progress_ = false;
   uint32_t budget_ = kMethodBudget;
-  bool at_slot_ = false;                   // errors name the GPFIFO slot
-  uint32_t at_off_ = 0;                    // dword offset of the write being executed
-  const hw::MethodWrite* cur_ = nullptr;   // the write being executed (for messages)
-  uint64_t qmd_va_ = 0, parent_va_ = 0;    // the QMD being run (for messages)
+  bool at_slot_ = false;                  // errors name the GPFIFO slot
+  uint32_t at_off_ = 0;                   // dword offset of the write being executed
+  const hw::MethodWrite* cur_ = nullptr;  // the write being executed (for messages)
+  uint64_t qmd_va_ = 0, parent_va_ = 0;   // the QMD being run (for messages)
   std::string_view kernel_;
 };
 
@@ -1132,8 +1129,8 @@ void Engines::Impl::loop() {
   using Clock = std::chrono::steady_clock;
   auto last_progress = Clock::now();
   std::chrono::microseconds nap{0};
-  const bool has_doorbell = gpu.usermode != nullptr &&
-                            gpu.usermode->size() >= hw::NVC361_NOTIFY_CHANNEL_PENDING + 4;
+  const bool has_doorbell =
+      gpu.usermode != nullptr && gpu.usermode->size() >= hw::NVC361_NOTIFY_CHANNEL_PENDING + 4;
   std::unique_lock lk(mu);
   while (!stop) {
     if (slots.empty()) {

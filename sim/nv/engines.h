@@ -86,15 +86,15 @@ class ChannelSink {
 
 // One GPFIFO channel as the GPU sees it.
 struct ChannelState {
-  uint32_t chid = 0;                // channel id (what the Xid line and token name)
-  uint32_t work_submit_token = 0;   // NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN
-  uint32_t channel_class = 0;       // HOPPER_CHANNEL_GPFIFO_A ...
+  uint32_t chid = 0;               // channel id (what the Xid line and token name)
+  uint32_t work_submit_token = 0;  // NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN
+  uint32_t channel_class = 0;      // HOPPER_CHANNEL_GPFIFO_A ...
   uint32_t hClient = 0, hChannel = 0;
-  uint64_t gpfifo_va = 0;           // NV_CHANNEL_ALLOC_PARAMS.gpFifoOffset
-  uint32_t gpfifo_entries = 0;      // .gpFifoEntries (a power of two)
-  uint8_t* userd = nullptr;         // host pointer of the 512-byte USERD (GP_GET 0x88, GP_PUT 0x8C)
-  std::shared_ptr<Bo> userd_bo;     // keeps it alive
-  std::shared_ptr<PageTable> vm;    // the channel's VA space (UVM-managed)
+  uint64_t gpfifo_va = 0;         // NV_CHANNEL_ALLOC_PARAMS.gpFifoOffset
+  uint32_t gpfifo_entries = 0;    // .gpFifoEntries (a power of two)
+  uint8_t* userd = nullptr;       // host pointer of the 512-byte USERD (GP_GET 0x88, GP_PUT 0x8C)
+  std::shared_ptr<Bo> userd_bo;   // keeps it alive
+  std::shared_ptr<PageTable> vm;  // the channel's VA space (UVM-managed)
   // Engine objects RM allocated on this channel (class ids; 0 = none). SET_OBJECT of any other
   // class is an error, as is a method on a subchannel nothing was bound to.
   uint32_t compute_class = 0;

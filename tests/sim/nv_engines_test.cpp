@@ -133,7 +133,9 @@ struct Chan {
     return e;
   }
   // Submits a pushbuffer: ring slot, GP_PUT, doorbell (waits for a free slot first).
-  void submit(std::span<const uint32_t> dw, bool ring_doorbell = true) { submit_raw(entry_for(dw), ring_doorbell); }
+  void submit(std::span<const uint32_t> dw, bool ring_doorbell = true) {
+    submit_raw(entry_for(dw), ring_doorbell);
+  }
   void submit_raw(uint64_t entry, bool ring_doorbell = true) {
     const uint32_t n = st->gpfifo_entries;
     EXPECT_TRUE(wait_for([&] { return (put + 1) % n != hw::read_gp_get(st->userd); }));
@@ -171,8 +173,8 @@ struct Pb {
 hw::HostSemaphore sem(uint64_t va, uint64_t payload, hw::SemOperation op, bool wide = true) {
   hw::HostSemaphore s{va, payload, {}, false};
   s.execute.operation = op;
-  s.execute.payload_size = wide ? hw::SemPayloadSize::PAYLOAD_SIZE_64BIT
-                                : hw::SemPayloadSize::PAYLOAD_SIZE_32BIT;
+  s.execute.payload_size =
+      wide ? hw::SemPayloadSize::PAYLOAD_SIZE_64BIT : hw::SemPayloadSize::PAYLOAD_SIZE_32BIT;
   return s;
 }
 
@@ -378,9 +380,9 @@ TEST(NvEngines, AcquireCompareSemantics) {
   ASSERT_TRUE(wait_for([&] { return load64(s.host() + 32) == 9; }));
   // Now an unsatisfied STRICT_GEQ (no wrap: 1 < 0xFFFFFFFF) stalls.
   Pb p2;
-  p2.pb.append(hw::encode_host_semaphore(p2.pb.free_space(), c.st->channel_class,
-                                         sem(s.va + 40, 0xFFFFFFFFu, hw::SemOperation::ACQ_STRICT_GEQ,
-                                             false)));
+  p2.pb.append(hw::encode_host_semaphore(
+      p2.pb.free_space(), c.st->channel_class,
+      sem(s.va + 40, 0xFFFFFFFFu, hw::SemOperation::ACQ_STRICT_GEQ, false)));
   p2.pb.append(hw::encode_host_semaphore(p2.pb.free_space(), c.st->channel_class,
                                          hw::host_semaphore_release(s.va + 48, 1)));
   std::atomic_ref<uint32_t>(*reinterpret_cast<uint32_t*>(s.host() + 40)).store(1);
@@ -468,7 +470,8 @@ TEST(NvEngines, SaxpyViaSendPcasWithQmdReleaseOnHopper) {
   l.release = qmd_release(s.va, 77);
   const uint64_t qmd = make_launch(g, m, "saxpy", bytes_of(d.args), l);
   pcas(c, qmd);
-  ASSERT_TRUE(wait_for([&] { return load64(s.host()) == 77; })) << (c.sink.error_count() ? c.sink.error().second : "");
+  ASSERT_TRUE(wait_for([&] { return load64(s.host()) == 77; }))
+      << (c.sink.error_count() ? c.sink.error().second : "");
   EXPECT_NE(load64(s.host() + 8), 0u);  // FOUR_WORDS: timestamp
   for (uint32_t i : {0u, 1u, 500u, 999u}) EXPECT_EQ(at(d.y, i), 2.0f * i + 1.0f) << i;
   EXPECT_EQ(g.engines->launches(), 1u);
@@ -501,7 +504,8 @@ TEST(NvEngines, InlineQmdLaunchStoresTheQmdAndRuns) {
   p.pb.append(hw::encode_set_object(p.pb.free_space(), hw::kSubchCompute, c.st->compute_class));
   p.pb.append(hw::encode_inline_qmd(p.pb.free_space(), c.st->compute_class, qmd_mem.va, qmd));
   c.submit(p.done());
-  ASSERT_TRUE(wait_for([&] { return load64(s.host()) == 5; })) << (c.sink.error_count() ? c.sink.error().second : "");
+  ASSERT_TRUE(wait_for([&] { return load64(s.host()) == 5; }))
+      << (c.sink.error_count() ? c.sink.error().second : "");
   EXPECT_EQ(load32(out.host()), 0xC0FFEEu);
   EXPECT_EQ(load32(out.host() + 4 * 99), 0xC0FFEEu);
   EXPECT_EQ(load32(out.host() + 4 * 100), 0u);
@@ -529,7 +533,8 @@ TEST(NvEngines, DependentQmdChainRunsInOrder) {
   FillArgs a1{out.va, 1, 64};
   const uint64_t q1 = make_launch(g, m, "fill_u32", bytes_of(a1), l1);
   pcas(c, q1);
-  ASSERT_TRUE(wait_for([&] { return load64(s.host()) == 3; })) << (c.sink.error_count() ? c.sink.error().second : "");
+  ASSERT_TRUE(wait_for([&] { return load64(s.host()) == 3; }))
+      << (c.sink.error_count() ? c.sink.error().second : "");
   EXPECT_EQ(load32(out.host() + 4 * 63), 3u);
   EXPECT_EQ(g.engines->launches(), 3u);
 }
@@ -549,7 +554,8 @@ TEST(NvEngines, SaxpyOnAmpereWithQmdV03) {
   p.pb.append(hw::encode_host_semaphore(p.pb.free_space(), c.st->channel_class,
                                         hw::host_semaphore_release(s.va, 1)));
   c.submit(p.done());
-  ASSERT_TRUE(wait_for([&] { return load64(s.host()) == 1; })) << (c.sink.error_count() ? c.sink.error().second : "");
+  ASSERT_TRUE(wait_for([&] { return load64(s.host()) == 1; }))
+      << (c.sink.error_count() ? c.sink.error().second : "");
   EXPECT_EQ(at(d.y, 255), 3.0f * 255 + 1.0f);
 }
 
@@ -573,9 +579,14 @@ TEST(NvEngines, CopiesUnalignedMultiPageAcrossObjectsAndMultiLine) {
   p.pb.append(hw::encode_set_object(p.pb.free_space(), hw::kSubchCopy, c.st->copy_class));
   p.pb.append(hw::encode_copy(p.pb.free_space(), c.st->copy_class, dst_va + 3, src.va + 5, 0x2001));
   // Multi-line: 4 lines of 16 bytes, source pitch 100, destination pitch 32.
-  const uint32_t ml[] = {static_cast<uint32_t>(src.va >> 32), static_cast<uint32_t>(src.va),
-                         static_cast<uint32_t>(grid.va >> 32), static_cast<uint32_t>(grid.va),
-                         100, 32, 16, 4};
+  const uint32_t ml[] = {static_cast<uint32_t>(src.va >> 32),
+                         static_cast<uint32_t>(src.va),
+                         static_cast<uint32_t>(grid.va >> 32),
+                         static_cast<uint32_t>(grid.va),
+                         100,
+                         32,
+                         16,
+                         4};
   p.pb.inc(hw::kSubchCopy, hw::NVC6B5_OFFSET_IN_UPPER, ml);
   hw::CopyLaunchDma l;
   l.data_transfer_type = hw::DataTransferType::NON_PIPELINED;
@@ -587,7 +598,8 @@ TEST(NvEngines, CopiesUnalignedMultiPageAcrossObjectsAndMultiLine) {
   p.pb.append(hw::encode_copy_semaphore(p.pb.free_space(), c.st->copy_class,
                                         {s.va, 0x1122334455ull, true, true}));
   c.submit(p.done());
-  ASSERT_TRUE(wait_for([&] { return load64(s.host()) == 0x1122334455ull; })) << (c.sink.error_count() ? c.sink.error().second : "");
+  ASSERT_TRUE(wait_for([&] { return load64(s.host()) == 0x1122334455ull; }))
+      << (c.sink.error_count() ? c.sink.error().second : "");
   EXPECT_NE(load64(s.host() + 8), 0u);
   for (uint32_t i = 0; i < 0x2001; ++i) {
     const uint64_t o = 3 + i;
@@ -608,7 +620,8 @@ void expect_error(Chan& c, uint32_t xid, std::initializer_list<const char*> part
   ASSERT_TRUE(wait_for([&] { return c.sink.error_count() == 1; })) << "no channel error";
   const auto [x, what] = c.sink.error();
   EXPECT_EQ(x, xid) << what;
-  for (const char* part : parts) EXPECT_NE(what.find(part), std::string::npos) << part << " in: " << what;
+  for (const char* part : parts)
+    EXPECT_NE(what.find(part), std::string::npos) << part << " in: " << what;
   EXPECT_TRUE(c.st->faulted.load());
   std::lock_guard lk(c.st->fault_mu);
   EXPECT_EQ(c.st->fault, what);
@@ -672,8 +685,8 @@ TEST(NvEngines, WrongQmdVersionIsRefused) {
   Launch l;
   l.version = hw::QmdVersion::V03_00;
   pcas(c, make_launch(g, m, "fill_u32", bytes_of(args), l));
-  expect_error(c, kXidGraphicsException, {"HOPPER_COMPUTE_A.SEND_SIGNALING_PCAS2_B", "QMD at 0x",
-                                          "V04_00"});
+  expect_error(c, kXidGraphicsException,
+               {"HOPPER_COMPUTE_A.SEND_SIGNALING_PCAS2_B", "QMD at 0x", "V04_00"});
   EXPECT_EQ(load32(out.host()), 0u);
 }
 
@@ -708,6 +721,41 @@ TEST(NvEngines, RealSassIsRefused) {
   pcas(c, make_launch(g, m, "fill_u32", bytes_of(args), {}, nullptr, program));
   expect_error(c, kXidGraphicsException, {"not a simulator kernel", "real SASS"});
   EXPECT_EQ(g.engines->launches(), 0u);
+}
+
+TEST(NvEngines, HopperSharedWindowMustBe4GiBAligned) {
+  Gpu g("GH100");
+  Module m = load_module(g, "sim_basic_sm_90.co");
+  Chan c(g, 11);
+  c.schedule();
+  Mem out = g.alloc(0x1000);
+  FillArgs args{out.va, 1, 4};
+  const uint64_t qmd = make_launch(g, m, "fill_u32", bytes_of(args), {});
+  Pb p;
+  p.pb.append(hw::encode_set_object(p.pb.free_space(), hw::kSubchCompute, c.st->compute_class));
+  p.pb.append(hw::encode_address_pair(p.pb.free_space(), c.st->compute_class, hw::kSubchCompute,
+                                      hw::NVC6C0_SET_SHADER_SHARED_MEMORY_WINDOW_A,
+                                      0x729400001000ull));
+  p.pb.append(hw::encode_send_pcas(p.pb.free_space(), c.st->compute_class, qmd,
+                                   hw::PcasAction::INVALIDATE_COPY_SCHEDULE));
+  c.submit(p.done());
+  expect_error(c, kXidGraphicsException, {"shared memory window 0x729400001000", "4 GiB"});
+}
+
+TEST(NvEngines, CopyRefusesBlockLinearAndPhysical) {
+  Gpu g("GH100");
+  Chan c(g, 12);
+  c.schedule();
+  hw::CopyLaunchDma l;
+  l.data_transfer_type = hw::DataTransferType::NON_PIPELINED;
+  l.src_memory_layout = hw::MemoryLayout::PITCH;  // destination stays BLOCKLINEAR
+  uint32_t launch = 0;
+  ASSERT_TRUE(hw::encode_word(l, c.st->copy_class, launch));
+  Pb p;
+  p.pb.append(hw::encode_set_object(p.pb.free_space(), hw::kSubchCopy, c.st->copy_class));
+  p.pb.inc(hw::kSubchCopy, hw::NVC6B5_LAUNCH_DMA, {launch});
+  c.submit(p.done());
+  expect_error(c, kXidGraphicsException, {"HOPPER_DMA_COPY_A.LAUNCH_DMA", "block-linear"});
 }
 
 TEST(NvEngines, RemoveWhileStalledReturnsPromptly) {
