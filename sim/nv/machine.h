@@ -31,6 +31,8 @@ struct SimNvGpu {
   std::shared_ptr<Bo> usermode;     // the 64 KiB usermode (doorbell) page
   std::unique_ptr<Engines> engines;
   std::atomic<uint64_t> vram_used{0};
+  // NON_STALL_INTERRUPT methods the engines reported on this GPU's channels (ChannelSink).
+  std::atomic<uint64_t> nonstall_interrupts{0};
 };
 
 struct MachineOptions {
@@ -56,8 +58,17 @@ class Machine {
   std::vector<std::string> kernel_log() const;
   void log(std::string line);
 
-  // Live RM objects across all clients (leak checks in tests).
+  // Live RM objects across all clients, the clients included (leak checks in tests).
   size_t rm_object_count() const;
+  // Buffer objects RM or UVM created that are still alive (vidmem, sysmem, notifiers, USERD;
+  // not the usermode pages): 0 once every client is freed and every fd closed.
+  size_t live_bo_count() const;
+  // The engines' view of channel hChannel of client hClient (nullptr when there is none): lets
+  // tests drive ChannelSink and read the chid/token.
+  std::shared_ptr<ChannelState> channel(uint32_t hClient, uint32_t hChannel) const;
+
+  // The virtual driver state (sim/nv/rm.h); opaque outside sim/nv.
+  struct Rm;
 
  private:
   Machine() = default;
@@ -66,8 +77,7 @@ class Machine {
   std::vector<std::string> log_;
   std::vector<std::unique_ptr<SimNvGpu>> gpus_;  // outlive the SimSys (closing files frees RM objects)
   SimSys sys_;
-  struct Rm;  // the virtual driver state (sim/nv/rm.cpp)
-  std::shared_ptr<Rm> rm_;
+  std::shared_ptr<Rm> rm_;  // also held by every open file of the machine
   friend struct RmAccess;
 };
 
