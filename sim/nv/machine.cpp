@@ -36,8 +36,8 @@ core::Result<std::unique_ptr<Machine>> Machine::create(const MachineOptions& opt
   for (size_t i = 0; i < options.profiles.size(); ++i) {
     const Profile* p = find_profile(options.profiles[i]);
     if (p == nullptr)
-      return core::Error::unsupported(op, "no NVIDIA profile '" + options.profiles[i] +
-                                              "' (have " + profile_names() + ")");
+      return core::Error::unsupported(
+          op, "no NVIDIA profile '" + options.profiles[i] + "' (have " + profile_names() + ")");
     auto g = std::make_unique<SimNvGpu>();
     g->profile = p;
     g->minor = static_cast<uint32_t>(i);

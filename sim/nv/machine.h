@@ -24,11 +24,11 @@ namespace rawgpu::sim::nv {
 
 struct SimNvGpu {
   const Profile* profile = nullptr;
-  uint32_t minor = 0;        // /dev/nvidia<minor>
-  uint32_t gpu_id = 0;       // nv_ioctl_card_info_t.gpu_id (and NV0000 gpuId)
-  uint32_t pci_bus = 0;      // 0000:<bus>:00.0
-  uint8_t uuid[16] = {};     // NV2080_CTRL_CMD_GPU_GET_GID_INFO binary form
-  std::shared_ptr<Bo> usermode;     // the 64 KiB usermode (doorbell) page
+  uint32_t minor = 0;            // /dev/nvidia<minor>
+  uint32_t gpu_id = 0;           // nv_ioctl_card_info_t.gpu_id (and NV0000 gpuId)
+  uint32_t pci_bus = 0;          // 0000:<bus>:00.0
+  uint8_t uuid[16] = {};         // NV2080_CTRL_CMD_GPU_GET_GID_INFO binary form
+  std::shared_ptr<Bo> usermode;  // the 64 KiB usermode (doorbell) page
   std::unique_ptr<Engines> engines;
   std::atomic<uint64_t> vram_used{0};
   // NON_STALL_INTERRUPT methods the engines reported on this GPU's channels (ChannelSink).
@@ -75,7 +75,8 @@ class Machine {
   MachineOptions options_;
   mutable std::mutex log_mu_;
   std::vector<std::string> log_;
-  std::vector<std::unique_ptr<SimNvGpu>> gpus_;  // outlive the SimSys (closing files frees RM objects)
+  // The GPUs outlive the SimSys: closing the files it still holds frees RM objects on them.
+  std::vector<std::unique_ptr<SimNvGpu>> gpus_;
   SimSys sys_;
   std::shared_ptr<Rm> rm_;  // also held by every open file of the machine
   friend struct RmAccess;

@@ -30,7 +30,9 @@ std::string hex(uint64_t v) {
   return b;
 }
 
-uint32_t bits(uint32_t v, unsigned hi, unsigned lo) { return (v >> lo) & ((1u << (hi - lo + 1)) - 1); }
+uint32_t bits(uint32_t v, unsigned hi, unsigned lo) {
+  return (v >> lo) & ((1u << (hi - lo + 1)) - 1);
+}
 
 std::string pci_name(const SimNvGpu& g) {
   char b[32];
@@ -96,8 +98,8 @@ void ChannelRecord::on_channel_error(ChannelState& ch, uint32_t xid, const std::
   }
   char line[256];
   std::snprintf(line, sizeof line, "NVRM: Xid (PCI:%s): %u, pid=%d, name=%s, Ch %08x, ",
-                pci_name(*gpu_).c_str(), xid, static_cast<int>(::getpid()),
-                process_name().c_str(), ch.chid);
+                pci_name(*gpu_).c_str(), xid, static_cast<int>(::getpid()), process_name().c_str(),
+                ch.chid);
   machine_->log(line + what);
 }
 
@@ -143,8 +145,7 @@ uint32_t Machine::Rm::device_of(Client& c, uint32_t h) {
   return 0;
 }
 
-std::shared_ptr<PageTable> Machine::Rm::vaspace_of(Client& c, uint32_t hDevice,
-                                                   uint32_t hVaSpace) {
+std::shared_ptr<PageTable> Machine::Rm::vaspace_of(Client& c, uint32_t hDevice, uint32_t hVaSpace) {
   if (hVaSpace != 0) {
     RmObject* v = object(c, hVaSpace);
     return v != nullptr && v->kind == Kind::kVaSpace ? v->vm : nullptr;
@@ -153,8 +154,7 @@ std::shared_ptr<PageTable> Machine::Rm::vaspace_of(Client& c, uint32_t hDevice,
   return d != nullptr ? d->vm : nullptr;
 }
 
-std::shared_ptr<Bo> Machine::Rm::new_bo(uint64_t size, const std::string& label,
-                                        uint32_t* status) {
+std::shared_ptr<Bo> Machine::Rm::new_bo(uint64_t size, const std::string& label, uint32_t* status) {
   core::Result<std::shared_ptr<Bo>> bo = Bo::create(size, label);
   if (!bo.ok()) {
     *status = NV_ERR_NO_MEMORY;
@@ -169,8 +169,8 @@ void Machine::Rm::schedule(Client& c, RmObject& ch) {
   ChannelRecord& rec = *ch.channel;
   if (rec.in_engines || (rec.state->compute_class == 0 && rec.state->copy_class == 0)) return;
   RmObject* parent = object(c, ch.hParent);
-  const bool on = parent != nullptr && parent->kind == Kind::kTsg ? parent->scheduled
-                                                                   : ch.scheduled;
+  const bool on =
+      parent != nullptr && parent->kind == Kind::kTsg ? parent->scheduled : ch.scheduled;
   if (!on) return;
   ch.gpu->engines->add(rec.state);
   rec.in_engines = true;
@@ -231,10 +231,8 @@ void Machine::Rm::free_object(Client& c, uint32_t h) {
     case Kind::kMemory:
       if (o->vidmem) o->gpu->vram_used.fetch_sub(o->size);
       break;
-    case Kind::kTsg:
-      break;
-    default:
-      break;
+    case Kind::kTsg: break;
+    default: break;
   }
   if (RmObject* p = object(c, o->hParent)) std::erase(p->children, h);
   c.objects.erase(h);
@@ -289,9 +287,9 @@ struct ChannelArgs {
 };
 template <typename P>
 ChannelArgs channel_args(const P& p) {
-  return ChannelArgs{p.hObjectError,  p.gpFifoEntries,   p.flags,      p.hContextShare,
-                     p.hVASpace,      p.hUserdMemory[0], p.engineType, p.subDeviceId,
-                     p.gpFifoOffset,  p.userdOffset[0]};
+  return ChannelArgs{p.hObjectError, p.gpFifoEntries,   p.flags,      p.hContextShare,
+                     p.hVASpace,     p.hUserdMemory[0], p.engineType, p.subDeviceId,
+                     p.gpFifoOffset, p.userdOffset[0]};
 }
 
 // Allowed parents per kind (the classes' parent lists in src/nvidia/generated/g_*_nvoc.c /
@@ -305,8 +303,7 @@ bool parent_ok(Kind k, const RmObject* parent) {
     case Kind::kMemory:
     case Kind::kOsDescriptor:
     case Kind::kVirtual:
-    case Kind::kVaSpace:
-      return parent != nullptr && (p == Kind::kDevice || p == Kind::kSubdevice);
+    case Kind::kVaSpace: return parent != nullptr && (p == Kind::kDevice || p == Kind::kSubdevice);
     case Kind::kTsg:
     case Kind::kDebugger: return parent != nullptr && p == Kind::kDevice;
     case Kind::kCtxShare: return parent != nullptr && p == Kind::kTsg;
@@ -329,10 +326,14 @@ bool kind_of(uint32_t hClass, Kind& k) {
     case GT200_DEBUGGER: k = Kind::kDebugger; return true;
     default: break;
   }
-  if (is_usermode_class(hClass)) k = Kind::kUsermode;
-  else if (is_gpfifo_class(hClass)) k = Kind::kChannel;
-  else if (is_compute_class(hClass) || is_copy_class(hClass)) k = Kind::kEngine;
-  else return false;
+  if (is_usermode_class(hClass))
+    k = Kind::kUsermode;
+  else if (is_gpfifo_class(hClass))
+    k = Kind::kChannel;
+  else if (is_compute_class(hClass) || is_copy_class(hClass))
+    k = Kind::kEngine;
+  else
+    return false;
   return true;
 }
 
@@ -403,9 +404,6 @@ uint32_t Machine::Rm::alloc(const void* owner, uint32_t hRoot, uint32_t hParent,
       if (p.hClientShare != 0 && p.hClientShare != c.handle && !clients.count(p.hClientShare))
         return NV_ERR_INVALID_CLIENT;
       if (p.vaMode > NV_DEVICE_ALLOCATION_VAMODE_MULTIPLE_VASPACES) return NV_ERR_INVALID_ARGUMENT;
-      for (const auto& [oh, other] : c.objects)  // one device per GPU per client
-        if (other.kind == Kind::kDevice && other.gpu == machine->gpus()[p.deviceId].get())
-          return NV_ERR_INVALID_ARGUMENT;
       o.gpu = machine->gpus()[p.deviceId].get();
       if (!gpu_has_class(*o.gpu, hClass)) return NV_ERR_INVALID_CLASS;
       o.vm = std::make_shared<PageTable>();  // the device's default VA space
@@ -437,9 +435,6 @@ uint32_t Machine::Rm::alloc(const void* owner, uint32_t hRoot, uint32_t hParent,
       o.vidmem = hClass == NV01_MEMORY_LOCAL_USER;
       if (p.size == 0) return NV_ERR_INVALID_ARGUMENT;
       if (p.alignment != 0 && !std::has_single_bit(p.alignment)) return NV_ERR_INVALID_ARGUMENT;
-      // LOCATION 26:25: vidmem must be VIDMEM (0), sysmem PCI (1) or PCI coherent (2).
-      const uint32_t loc = bits(p.attr, 26, 25);
-      if (o.vidmem ? loc != 0 : loc == 0) return NV_ERR_INVALID_ARGUMENT;
       o.page_size = memory_page_size(p, o.vidmem);
       const uint64_t align = std::max<uint64_t>(o.page_size, p.alignment);
       if (p.size > kMaxVa) return NV_ERR_NO_MEMORY;
@@ -505,7 +500,8 @@ uint32_t Machine::Rm::alloc(const void* owner, uint32_t hRoot, uint32_t hParent,
       NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS p{};
       if ((st = read_params(pParams, p)) != NV_OK) return st;
       if (p.engineType != NV2080_ENGINE_TYPE_GRAPHICS &&
-          !(p.engineType >= NV2080_ENGINE_TYPE_COPY0 && p.engineType < NV2080_ENGINE_TYPE_COPY0 + 10))
+          !(p.engineType >= NV2080_ENGINE_TYPE_COPY0 &&
+            p.engineType < NV2080_ENGINE_TYPE_COPY0 + 10))
         return NV_ERR_INVALID_ARGUMENT;
       if (p.hVASpace != 0 && !vaspace_of(c, hDevice, p.hVASpace))
         return NV_ERR_INVALID_OBJECT_HANDLE;
@@ -566,8 +562,7 @@ uint32_t Machine::Rm::alloc(const void* owner, uint32_t hRoot, uint32_t hParent,
         if (u == nullptr || (u->kind != Kind::kMemory && u->kind != Kind::kOsDescriptor))
           return NV_ERR_INVALID_OBJECT_HANDLE;
         if (a.userdOffset % 512 != 0) return NV_ERR_INVALID_ARGUMENT;
-        if (a.userdOffset > u->size || u->size - a.userdOffset < 512)
-          return NV_ERR_INVALID_LIMIT;
+        if (a.userdOffset > u->size || u->size - a.userdOffset < 512) return NV_ERR_INVALID_LIMIT;
         userd = u->bo;
         userd_off = u->offset + a.userdOffset;
       } else {
@@ -706,10 +701,10 @@ uint32_t Machine::Rm::control(const void* owner, uint32_t hClient, uint32_t hObj
       const std::string& v = machine->driver_version();
       std::snprintf(p.driverVersionBuffer, sizeof p.driverVersionBuffer, "%s", v.c_str());
       std::snprintf(p.versionBuffer, sizeof p.versionBuffer, "%s", v.c_str());
-      std::snprintf(p.driverBranch, sizeof p.driverBranch, "rel/gpu_drv/r%u/r%u_00",
-                    abi.branch, abi.branch);
-      std::snprintf(p.titleBuffer, sizeof p.titleBuffer, "rel/gpu_drv/r%u/r%u_00-sim",
-                    abi.branch, abi.branch);
+      std::snprintf(p.driverBranch, sizeof p.driverBranch, "rel/gpu_drv/r%u/r%u_00", abi.branch,
+                    abi.branch);
+      std::snprintf(p.titleBuffer, sizeof p.titleBuffer, "rel/gpu_drv/r%u/r%u_00-sim", abi.branch,
+                    abi.branch);
       p.changelistNumber = p.officialChangelistNumber = 36000000 + abi.branch;
       break;
     }
@@ -814,8 +809,7 @@ uint32_t Machine::Rm::control(const void* owner, uint32_t hClient, uint32_t hObj
       p.totalBufferSize = 0x1200000;  // sim: 18 MiB of context buffers, within tinygrad's 64 MiB
       break;
     }
-    case NV2080_CTRL_CMD_PERF_BOOST:
-      break;  // accepted; the simulated clocks do not change
+    case NV2080_CTRL_CMD_PERF_BOOST: break;  // accepted; the simulated clocks do not change
     case NV2080_CTRL_CMD_FB_FLUSH_GPU_CACHE: {
       // fbCtrlCmdFlushGpuCache: at most 500 addresses; WRITE_BACK or INVALIDATE must be asked.
       auto& p = as((NV2080_CTRL_FB_FLUSH_GPU_CACHE_PARAMS*)nullptr);
@@ -834,16 +828,20 @@ uint32_t Machine::Rm::control(const void* owner, uint32_t hClient, uint32_t hObj
         RmObject* p = object(c, o->hParent);
         if (p != nullptr && p->kind == Kind::kTsg) return NV_ERR_INVALID_OBJECT;
         o->scheduled = enable;
-        if (enable) schedule(c, *o);
-        else unschedule(*o);
+        if (enable)
+          schedule(c, *o);
+        else
+          unschedule(*o);
         break;
       }
       o->scheduled = enable;
       for (uint32_t k : o->children) {
         RmObject* ch = object(c, k);
         if (ch->kind != Kind::kChannel) continue;
-        if (enable) schedule(c, *ch);
-        else unschedule(*ch);
+        if (enable)
+          schedule(c, *ch);
+        else
+          unschedule(*ch);
       }
       break;
     }
@@ -1040,8 +1038,8 @@ int NvFile::escape(uint32_t nr, uint8_t* a, uint32_t size) {
       auto* w = reinterpret_cast<nv_ioctl_nvos02_parameters_with_fd*>(a);
       NVOS02_PARAMETERS& p = w->params;
       std::lock_guard lk(rm.mu);
-      Client* c = registered && !registered_ctl.expired() ? rm.client(p.hRoot, ctl_identity)
-                                                          : nullptr;
+      Client* c =
+          registered && !registered_ctl.expired() ? rm.client(p.hRoot, ctl_identity) : nullptr;
       if (c == nullptr) {
         p.status = NV_ERR_INVALID_CLIENT;
         return 0;
@@ -1113,7 +1111,7 @@ int NvFile::escape(uint32_t nr, uint8_t* a, uint32_t size) {
       auto* f = dynamic_cast<NvFile*>(target.get());
       if (f == nullptr) return p.status = NV_ERR_INVALID_ARGUMENT, 0;
       const bool needs_gpu_node = mem->kind == Kind::kUsermode || mem->vidmem;
-      if (needs_gpu_node && (f->is_ctl() || f->gpu() != mem->gpu)) 
+      if (needs_gpu_node && (f->is_ctl() || f->gpu() != mem->gpu))
         return p.status = NV_ERR_INVALID_ARGUMENT, 0;
       if (!f->is_ctl() && (!f->registered || f->ctl_identity != this))
         return p.status = NV_ERR_INVALID_ARGUMENT, 0;
@@ -1213,14 +1211,15 @@ int NvFile::escape(uint32_t nr, uint8_t* a, uint32_t size) {
           return finish(NV_ERR_INVALID_LIMIT);
       } else {
         uint64_t& next = rm.next_dma_va[mem->gpu];
-        if (next < virt->va_lo) next = std::max<uint64_t>(virt->va_lo, 0x4000000000ull);
+        if (next == 0 || next < virt->va_lo)
+          next = std::max<uint64_t>(virt->va_lo, 0x4000000000ull);  // sim: RM's allocator
         va = (next + 0x1fffff) & ~uint64_t{0x1fffff};
         next = va + len_pages;
       }
       const uint32_t perms =
           (p.flags & 3) == 1 ? kRead : ((p.flags & 3) == 2 ? kWrite : kRead | kWrite);
-      core::Status s = virt->vm->map(va, mem->bo, mem->offset + p.offset, len_pages,
-                                     perms | kExecute);
+      core::Status s =
+          virt->vm->map(va, mem->bo, mem->offset + p.offset, len_pages, perms | kExecute);
       if (!s.ok()) return finish(NV_ERR_INVALID_OFFSET);  // sim choice: VA already in use
       rm.dma.push_back(DmaMapping{p.hClient, p.hDma, p.hMemory, va, len, virt->vm});
       p.dmaOffset = va;
@@ -1234,9 +1233,10 @@ int NvFile::escape(uint32_t nr, uint8_t* a, uint32_t size) {
       std::lock_guard lk(rm.mu);
       const void* owner = is_ctl() ? static_cast<const void*>(this) : ctl_identity;
       Client* c = rm.client(p->hClient, owner);
-      p->Status = c == nullptr ? NV_ERR_INVALID_CLIENT
-                               : (rm.object(*c, p->hDevice) == nullptr ? NV_ERR_INVALID_OBJECT_HANDLE
-                                                                       : NV_OK);
+      p->Status =
+          c == nullptr
+              ? NV_ERR_INVALID_CLIENT
+              : (rm.object(*c, p->hDevice) == nullptr ? NV_ERR_INVALID_OBJECT_HANDLE : NV_OK);
       return 0;
     }
     default:
@@ -1254,7 +1254,8 @@ core::MapResult NvFile::mmap(void* addr, size_t len, int prot, int flags, int64_
     std::lock_guard lk(rm_->mu);
     if (!ctx.valid) return {nullptr, EINVAL};
     if (offset != 0) return {nullptr, EINVAL};
-    if (is_ctl() ? len > ctx.length : len != ctx.length) return {nullptr, is_ctl() ? EINVAL : ENXIO};
+    if (is_ctl() ? len > ctx.length : len != ctx.length)
+      return {nullptr, is_ctl() ? EINVAL : ENXIO};
     if (!(flags & MAP_SHARED)) return {nullptr, EINVAL};
     bo = ctx.bo;
     off = ctx.offset;

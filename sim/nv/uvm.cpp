@@ -216,8 +216,8 @@ uint32_t UvmFile::dispatch(uint32_t cmd, uint8_t* a) {
       auto* p = reinterpret_cast<UVM_REGISTER_CHANNEL_PARAMS*>(a);
       auto [g, reg] = gpu_reg(p->gpuUuid, true, &st);
       if (g == nullptr) return st;
-      if (p->base % kRmPage || p->length % kRmPage || p->length == 0 ||
-          p->base >= kUvmMaxVa || p->length > kUvmMaxVa - p->base)
+      if (p->base % kRmPage || p->length % kRmPage || p->length == 0 || p->base >= kUvmMaxVa ||
+          p->length > kUvmMaxVa - p->base)
         return NV_ERR_INVALID_ADDRESS;
       Client* c = rm_client(p->rmCtrlFd, p->hClient, &st);
       if (c == nullptr) return st;
@@ -274,8 +274,8 @@ uint32_t UvmFile::dispatch(uint32_t cmd, uint8_t* a) {
       // uvm_api_create_external_range (uvm_map_external.c): page-aligned, nonzero, no overlap
       // with another range (NV_ERR_UVM_ADDRESS_IN_USE). No CPU mapping is made.
       auto* p = reinterpret_cast<UVM_CREATE_EXTERNAL_RANGE_PARAMS*>(a);
-      if (p->base % kRmPage || p->length % kRmPage || p->length == 0 ||
-          p->base >= kUvmMaxVa || p->length > kUvmMaxVa - p->base)
+      if (p->base % kRmPage || p->length % kRmPage || p->length == 0 || p->base >= kUvmMaxVa ||
+          p->length > kUvmMaxVa - p->base)
         return NV_ERR_INVALID_ADDRESS;
       if (overlaps(p->base, p->length)) return NV_ERR_UVM_ADDRESS_IN_USE;
       Range r;
@@ -327,8 +327,8 @@ uint32_t UvmFile::dispatch(uint32_t cmd, uint8_t* a) {
           (void)m.vm->unmap(m.va);
           return true;
         });
-        const uint32_t perms = type == UvmGpuMappingTypeReadOnly ? kRead | kExecute
-                                                                 : kRead | kWrite | kExecute;
+        const uint32_t perms =
+            type == UvmGpuMappingTypeReadOnly ? kRead | kExecute : kRead | kWrite | kExecute;
         core::Status s = reg.vm->map(p->base, mem->bo, mem->offset + p->offset, p->length, perms);
         if (!s.ok()) return NV_ERR_UVM_ADDRESS_IN_USE;  // the VA holds an RM-made mapping
         r->maps.push_back(Mapping{g, p->base, p->length, reg.vm, mem->bo});
@@ -367,8 +367,8 @@ uint32_t UvmFile::dispatch(uint32_t cmd, uint8_t* a) {
       return NV_OK;
     }
     default:
-      core::log_warn("sim: nvidia-uvm.ko: " + std::string(rm_control_name(cmd)) +
-                     " ioctl " + std::to_string(cmd) + " is not simulated");
+      core::log_warn("sim: nvidia-uvm.ko: " + std::string(rm_control_name(cmd)) + " ioctl " +
+                     std::to_string(cmd) + " is not simulated");
       return NV_ERR_NOT_SUPPORTED;
   }
 }

@@ -21,9 +21,9 @@ using SimChannel = rawgpu::sim::nv::ChannelState;
 using rawgpu::sim::nv::Machine;
 using rawgpu::sim::nv::MachineOptions;
 
-#define ASSERT_OK(expr)                                         \
-  do {                                                          \
-    auto&& r_ = (expr);                                         \
+#define ASSERT_OK(expr)                                            \
+  do {                                                             \
+    auto&& r_ = (expr);                                            \
     ASSERT_TRUE(r_.ok()) << #expr << ": " << r_.error().message(); \
   } while (0)
 
@@ -32,8 +32,8 @@ template <typename R>
 ::testing::AssertionResult has_status(const R& r, uint32_t st) {
   if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected " << nv_status_name(st);
   if (r.error().status() != st)
-    return ::testing::AssertionFailure() << r.error().message() << " (expected "
-                                         << nv_status_name(st) << ")";
+    return ::testing::AssertionFailure()
+           << r.error().message() << " (expected " << nv_status_name(st) << ")";
   return ::testing::AssertionSuccess();
 }
 // The call failed with errno `e`.
@@ -144,14 +144,16 @@ struct Proc {
     std::vector<uint32_t> classes(cl.numClasses);
     cl.classList = reinterpret_cast<uintptr_t>(classes.data());
     ASSERT_OK(rm_control(sys, ctl, root, device, NV0080_CTRL_CMD_GPU_GET_CLASSLIST, rm_params(cl)));
-    EXPECT_NE(std::find(classes.begin(), classes.end(), gpu.profile->usermode_class), classes.end());
+    EXPECT_NE(std::find(classes.begin(), classes.end(), gpu.profile->usermode_class),
+              classes.end());
     // Usermode + its CPU mapping (the doorbell page).
     auto um = rm_alloc(sys, ctl, root, subdevice, 0, gpu.profile->usermode_class);
     ASSERT_OK(um);
     usermode = *um;
     CpuMapRequest mr;
     mr.node = gpu_node_path(gpu.minor);
-    mr.map = MapMemoryArgs{.hClient = root, .hDevice = device, .hMemory = usermode, .length = 0x10000};
+    mr.map =
+        MapMemoryArgs{.hClient = root, .hDevice = device, .hMemory = usermode, .length = 0x10000};
     auto mm = rm_map_to_cpu(sys, ctl, mr);
     ASSERT_OK(mm);
     mmio = mm->addr;
@@ -161,7 +163,8 @@ struct Proc {
     NV2080_CTRL_GPU_GET_GID_INFO_PARAMS gid{};
     gid.flags = NV2080_GPU_CMD_GPU_GET_GID_FLAGS_FORMAT_BINARY;
     gid.length = 16;
-    ASSERT_OK(rm_control(sys, ctl, root, subdevice, NV2080_CTRL_CMD_GPU_GET_GID_INFO, rm_params(gid)));
+    ASSERT_OK(
+        rm_control(sys, ctl, root, subdevice, NV2080_CTRL_CMD_GPU_GET_GID_INFO, rm_params(gid)));
     std::memcpy(uuid.uuid, gid.data, 16);
     ASSERT_OK(uvm_register_gpu(sys, uvm, uuid));
     ASSERT_OK(uvm_register_gpu_vaspace(sys, uvm, uuid, ctl, root, vaspace));
@@ -209,8 +212,8 @@ struct Proc {
     p.size = size;
     p.alignment = 4096;
     p.limit = size - 1;
-    auto h = rm_alloc(sys, ctl, root, device, 0, vidmem ? NV01_MEMORY_LOCAL_USER : NV01_MEMORY_SYSTEM,
-                      rm_params(p));
+    auto h = rm_alloc(sys, ctl, root, device, 0,
+                      vidmem ? NV01_MEMORY_LOCAL_USER : NV01_MEMORY_SYSTEM, rm_params(p));
     EXPECT_TRUE(h.ok()) << h.error().message();
     if (!h.ok()) return mem;
     mem.h = *h;
@@ -235,8 +238,13 @@ struct Proc {
     UvmGpuMappingAttributes at{};
     at.gpuUuid = uuid;
     at.gpuMappingType = UvmGpuMappingTypeReadWriteAtomic;
-    MapExternalArgs a{.base = va, .length = size, .offset = offset, .gpus = {&at, 1},
-                      .rm_ctrl_fd = ctl, .hClient = root, .hMemory = hMemory};
+    MapExternalArgs a{.base = va,
+                      .length = size,
+                      .offset = offset,
+                      .gpus = {&at, 1},
+                      .rm_ctrl_fd = ctl,
+                      .hClient = root,
+                      .hMemory = hMemory};
     return uvm_map_external_allocation(sys, uvm, a);
   }
 
@@ -305,7 +313,8 @@ struct Proc {
     ch.engine = *e;
     NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN_PARAMS tok{0xFFFFFFFF};
     EXPECT_TRUE(rm_control(sys, ctl, root, ch.h, NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN,
-                           rm_params(tok)).ok());
+                           rm_params(tok))
+                    .ok());
     ch.token = tok.workSubmitToken;
     const uint64_t base = take_va(0x4000000);
     auto s = uvm_register_channel(sys, uvm, uuid, ctl, root, ch.h, base, 0x4000000);
@@ -351,8 +360,8 @@ TEST_P(NvBringUp, TinygradSequenceRunsAndTearsDownToNothing) {
     NV2080_CTRL_GR_GET_INFO_PARAMS gi{};
     gi.grInfoListSize = 5;
     gi.grInfoList = reinterpret_cast<uintptr_t>(info);
-    ASSERT_OK(rm_control(p.sys, p.ctl, p.root, p.subdevice, NV2080_CTRL_CMD_GR_GET_INFO,
-                         rm_params(gi)));
+    ASSERT_OK(
+        rm_control(p.sys, p.ctl, p.root, p.subdevice, NV2080_CTRL_CMD_GR_GET_INFO, rm_params(gi)));
     EXPECT_EQ(info[0].data, p.gpu.profile->num_gpcs);
     EXPECT_EQ(info[1].data, p.gpu.profile->tpc_per_gpc);
     EXPECT_EQ(info[2].data, p.gpu.profile->sm_per_tpc);
@@ -415,8 +424,7 @@ INSTANTIATE_TEST_SUITE_P(Branches, NvBringUp,
                                            BringUpCase{"GH100", "610.43.03"},
                                            BringUpCase{"GA102", "595.45.04"}),
                          [](const auto& tp) {
-                           std::string s = std::string(tp.param.profile) + "_" +
-                                           tp.param.version;
+                           std::string s = std::string(tp.param.profile) + "_" + tp.param.version;
                            std::replace(s.begin(), s.end(), '.', '_');
                            return s;
                          });
@@ -434,6 +442,23 @@ TEST(NvRm, ClosingTheControlFdFreesEverything) {
   EXPECT_EQ(m->rm_object_count(), 0u);
   EXPECT_EQ(m->live_bo_count(), 0u);
   EXPECT_EQ(m->gpus()[0]->vram_used.load(), 0u);
+}
+
+TEST(NvRm, MachineGoesAwayWithFilesStillOpen) {
+  auto m = make();
+  auto* p = new Proc(*m);
+  ASSERT_NO_FATAL_FAILURE(p->bring_up());
+  Proc::Mem area = p->alloc(0x300000, true, true, true);
+  p->channel(area, 0, true);
+  ASSERT_OK(p->schedule());
+  const int ctl = p->ctl;
+  p->ctl = p->uvm = p->uvm2 = p->dev = -1;  // leave every fd open
+  rawgpu::core::Sys& sys = m->sys();
+  (void)ctl;
+  sys.munmap(p->arena, p->arena_size);
+  p->arena = nullptr;
+  delete p;
+  m.reset();  // closes the files, frees the clients, stops the engines
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -488,25 +513,32 @@ TEST(NvEscape, SizesPointersAndUnknownNumbers) {
   const int ctl = sys.open(kNvidiactlPath, O_RDWR);
   NVOS54_PARAMETERS p{};
   // NVOS54 sent with a 28-byte size: -EINVAL before RM sees it.
-  const unsigned long bad = rawgpu::core::ioc(rawgpu::core::IoctlDir::kReadWrite, NV_IOCTL_MAGIC,
-                                              NV_ESC_RM_CONTROL, 28);
+  const unsigned long bad =
+      rawgpu::core::ioc(rawgpu::core::IoctlDir::kReadWrite, NV_IOCTL_MAGIC, NV_ESC_RM_CONTROL, 28);
   EXPECT_EQ(sys.ioctl(ctl, bad, &p), -EINVAL);
   // Unknown escape number.
   EXPECT_EQ(sys.ioctl(ctl, rawgpu::core::ioc(rawgpu::core::IoctlDir::kReadWrite, 'F', 0x77, 8), &p),
             -EINVAL);
   // The escape struct behind an unmapped pointer.
-  EXPECT_EQ(sys.ioctl(ctl, NvIoctlRow<NvIoctl::RM_CONTROL>::request,
-                      reinterpret_cast<void*>(0x10)),
+  EXPECT_EQ(sys.ioctl(ctl, NvIoctlRow<NvIoctl::RM_CONTROL>::request, reinterpret_cast<void*>(0x10)),
             -EFAULT);
   // NVOS46 of the wrong branch: 56 bytes on a 580+ driver.
   NVOS46_PARAMETERS old{};
   EXPECT_EQ(sys.ioctl(ctl, NvIoctlRow<NvIoctl::RM_MAP_MEMORY_DMA>::request, &old), -EINVAL);
   // CARD_INFO: not a multiple of 72.
   uint8_t buf[100] = {};
-  EXPECT_EQ(sys.ioctl(ctl, rawgpu::core::ioc(rawgpu::core::IoctlDir::kReadWrite, 'F',
-                                             NV_ESC_CARD_INFO, 100),
-                      buf),
-            -EINVAL);
+  EXPECT_EQ(
+      sys.ioctl(ctl,
+                rawgpu::core::ioc(rawgpu::core::IoctlDir::kReadWrite, 'F', NV_ESC_CARD_INFO, 100),
+                buf),
+      -EINVAL);
+  // NV_ESC_RM_ALLOC in its 48-byte NVOS64 form allocates like NVOS21.
+  NVOS64_PARAMETERS p64{};
+  p64.hClass = NV01_ROOT_CLIENT;
+  ASSERT_EQ(sys.ioctl(ctl, NvIoctlRow<NvIoctl::RM_ALLOC_NVOS64>::request, &p64), 0);
+  EXPECT_EQ(p64.status, NV_OK);
+  EXPECT_NE(p64.hObjectNew, 0u);
+  EXPECT_EQ(m->rm_object_count(), 1u);
   // RM_ALLOC_MEMORY is a GPU-node escape.
   AllocMemoryArgs am;
   EXPECT_TRUE(has_errno(rm_alloc_memory(sys, ctl, am), EINVAL));
@@ -521,11 +553,11 @@ TEST(NvEscape, CheckVersionStr) {
   ASSERT_OK(q);
   EXPECT_EQ(q->text, "580.95.05");
   ASSERT_OK(check_version_str(sys, ctl, NV_RM_API_VERSION_CMD_STRICT, "580.95.05"));
-  EXPECT_TRUE(has_errno(check_version_str(sys, ctl, NV_RM_API_VERSION_CMD_STRICT, "580.65.06"),
-                        EINVAL));
+  EXPECT_TRUE(
+      has_errno(check_version_str(sys, ctl, NV_RM_API_VERSION_CMD_STRICT, "580.65.06"), EINVAL));
   ASSERT_OK(check_version_str(sys, ctl, NV_RM_API_VERSION_CMD_RELAXED, "580.65.06"));
-  EXPECT_TRUE(has_errno(check_version_str(sys, ctl, NV_RM_API_VERSION_CMD_RELAXED, "570.1"),
-                        EINVAL));
+  EXPECT_TRUE(
+      has_errno(check_version_str(sys, ctl, NV_RM_API_VERSION_CMD_RELAXED, "570.1"), EINVAL));
   auto d = detect_abi(sys, ctl);
   ASSERT_OK(d);
   EXPECT_TRUE(d->vaspace_v580);
@@ -579,12 +611,14 @@ TEST(NvRm, HandlesParentsClassesAndDuplicates) {
   p.device = *d;
   EXPECT_EQ(p.device, 0x5000u);
   NV2080_ALLOC_PARAMETERS sp{};
-  EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0x5000, NV20_SUBDEVICE_0, rm_params(sp)),
-                         NV_ERR_INSERT_DUPLICATE_NAME));
+  EXPECT_TRUE(
+      has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0x5000, NV20_SUBDEVICE_0, rm_params(sp)),
+                 NV_ERR_INSERT_DUPLICATE_NAME));
   EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, 0x9999, 0, NV20_SUBDEVICE_0, rm_params(sp)),
                          NV_ERR_INVALID_OBJECT_PARENT));
-  EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, 0xC1DFFFFF, p.device, 0, NV20_SUBDEVICE_0, rm_params(sp)),
-                         NV_ERR_INVALID_CLIENT));
+  EXPECT_TRUE(
+      has_status(rm_alloc(sys, p.ctl, 0xC1DFFFFF, p.device, 0, NV20_SUBDEVICE_0, rm_params(sp)),
+                 NV_ERR_INVALID_CLIENT));
   // Usermode belongs under the subdevice, not the device.
   EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, HOPPER_USERMODE_A),
                          NV_ERR_INVALID_OBJECT_PARENT));
@@ -599,8 +633,9 @@ TEST(NvRm, HandlesParentsClassesAndDuplicates) {
   EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, 0xBEEF), NV_ERR_INVALID_CLASS));
   // A context share needs a channel group.
   NV_CTXSHARE_ALLOCATION_PARAMETERS cs{};
-  EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, FERMI_CONTEXT_SHARE_A, rm_params(cs)),
-                         NV_ERR_INVALID_OBJECT_PARENT));
+  EXPECT_TRUE(
+      has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, FERMI_CONTEXT_SHARE_A, rm_params(cs)),
+                 NV_ERR_INVALID_OBJECT_PARENT));
   // Params RM must read: NULL, and an unmapped pointer.
   EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, KEPLER_CHANNEL_GROUP_A),
                          NV_ERR_INVALID_ARGUMENT));
@@ -609,7 +644,8 @@ TEST(NvRm, HandlesParentsClassesAndDuplicates) {
   EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, KEPLER_CHANNEL_GROUP_A, badp),
                          NV_ERR_INVALID_ADDRESS));
   // Free: unknown handle; a client another fd owns is invisible.
-  EXPECT_TRUE(has_status(rm_free(sys, p.ctl, p.root, p.device, 0x4242), NV_ERR_INVALID_OBJECT_HANDLE));
+  EXPECT_TRUE(
+      has_status(rm_free(sys, p.ctl, p.root, p.device, 0x4242), NV_ERR_INVALID_OBJECT_HANDLE));
   const int ctl2 = sys.open(kNvidiactlPath, O_RDWR);
   EXPECT_TRUE(has_status(rm_free(sys, ctl2, p.root, p.root, p.root), NV_ERR_INVALID_CLIENT));
   sys.close(ctl2);
@@ -632,31 +668,31 @@ TEST(NvRm, ControlsValidateObjectSizeAndPointers) {
   EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, p.subdevice, 0x20809999, rm_params(dummy)),
                          NV_ERR_NOT_SUPPORTED));
   NV2080_CTRL_GR_GET_INFO_PARAMS gi{};
-  EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, p.device, NV2080_CTRL_CMD_GR_GET_INFO,
-                                    rm_params(gi)),
-                         NV_ERR_NOT_SUPPORTED));
-  EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, 0x7777, NV2080_CTRL_CMD_GR_GET_INFO,
-                                    rm_params(gi)),
-                         NV_ERR_INVALID_OBJECT_HANDLE));
+  EXPECT_TRUE(has_status(
+      rm_control(sys, p.ctl, p.root, p.device, NV2080_CTRL_CMD_GR_GET_INFO, rm_params(gi)),
+      NV_ERR_NOT_SUPPORTED));
+  EXPECT_TRUE(
+      has_status(rm_control(sys, p.ctl, p.root, 0x7777, NV2080_CTRL_CMD_GR_GET_INFO, rm_params(gi)),
+                 NV_ERR_INVALID_OBJECT_HANDLE));
   // GR_GET_INFO: no list, an unknown index.
-  EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, p.subdevice, NV2080_CTRL_CMD_GR_GET_INFO,
-                                    rm_params(gi)),
-                         NV_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(has_status(
+      rm_control(sys, p.ctl, p.root, p.subdevice, NV2080_CTRL_CMD_GR_GET_INFO, rm_params(gi)),
+      NV_ERR_INVALID_ARGUMENT));
   NV2080_CTRL_GR_INFO e{0x3F, 0};
   gi.grInfoListSize = 1;
   gi.grInfoList = reinterpret_cast<uintptr_t>(&e);
-  EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, p.subdevice, NV2080_CTRL_CMD_GR_GET_INFO,
-                                    rm_params(gi)),
-                         NV_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(has_status(
+      rm_control(sys, p.ctl, p.root, p.subdevice, NV2080_CTRL_CMD_GR_GET_INFO, rm_params(gi)),
+      NV_ERR_INVALID_ARGUMENT));
   gi.grInfoList = 0x10;
-  EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, p.subdevice, NV2080_CTRL_CMD_GR_GET_INFO,
-                                    rm_params(gi)),
-                         NV_ERR_INVALID_ADDRESS));
+  EXPECT_TRUE(has_status(
+      rm_control(sys, p.ctl, p.root, p.subdevice, NV2080_CTRL_CMD_GR_GET_INFO, rm_params(gi)),
+      NV_ERR_INVALID_ADDRESS));
   // Branch layouts: the 2-byte SCHEDULE and the 100-entry CLASSLIST_V2 are 570's.
   NVA06C_CTRL_GPFIFO_SCHEDULE_PARAMS old{1, 0};
-  EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, p.tsg, NVA06C_CTRL_CMD_GPFIFO_SCHEDULE,
-                                    rm_params(old)),
-                         NV_ERR_INVALID_PARAM_STRUCT));
+  EXPECT_TRUE(has_status(
+      rm_control(sys, p.ctl, p.root, p.tsg, NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, rm_params(old)),
+      NV_ERR_INVALID_PARAM_STRUCT));
   NV0080_CTRL_GPU_GET_CLASSLIST_V2_PARAMS cl100{};
   EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, p.device,
                                     NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2, rm_params(cl100)),
@@ -668,15 +704,15 @@ TEST(NvRm, ControlsValidateObjectSizeAndPointers) {
   // Class list into a short buffer.
   uint32_t two[2];
   NV0080_CTRL_GPU_GET_CLASSLIST_PARAMS cl{2, 0, reinterpret_cast<uintptr_t>(two)};
-  EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, p.device, NV0080_CTRL_CMD_GPU_GET_CLASSLIST,
-                                    rm_params(cl)),
-                         NV_ERR_INVALID_PARAM_STRUCT));
+  EXPECT_TRUE(has_status(
+      rm_control(sys, p.ctl, p.root, p.device, NV0080_CTRL_CMD_GPU_GET_CLASSLIST, rm_params(cl)),
+      NV_ERR_INVALID_PARAM_STRUCT));
   // Unknown gpuId.
   NV0000_CTRL_GPU_GET_ID_INFO_V2_PARAMS id{};
   id.gpuId = 0x1234;
-  EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, p.root, NV0000_CTRL_CMD_GPU_GET_ID_INFO_V2,
-                                    rm_params(id)),
-                         NV_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(has_status(
+      rm_control(sys, p.ctl, p.root, p.root, NV0000_CTRL_CMD_GPU_GET_ID_INFO_V2, rm_params(id)),
+      NV_ERR_INVALID_ARGUMENT));
   // GID in ASCII matches /proc.
   NV2080_CTRL_GPU_GET_GID_INFO_PARAMS gid{};
   ASSERT_OK(rm_control(sys, p.ctl, p.root, p.subdevice, NV2080_CTRL_CMD_GPU_GET_GID_INFO,
@@ -687,7 +723,8 @@ TEST(NvRm, ControlsValidateObjectSizeAndPointers) {
   EXPECT_NE(info->find(text), std::string::npos);
   // Attached ids and FB flush.
   NV0000_CTRL_GPU_GET_ATTACHED_IDS_PARAMS at{};
-  ASSERT_OK(rm_control(sys, p.ctl, p.root, p.root, NV0000_CTRL_CMD_GPU_GET_ATTACHED_IDS, rm_params(at)));
+  ASSERT_OK(
+      rm_control(sys, p.ctl, p.root, p.root, NV0000_CTRL_CMD_GPU_GET_ATTACHED_IDS, rm_params(at)));
   EXPECT_EQ(at.gpuIds[0], p.gpu.gpu_id);
   EXPECT_EQ(at.gpuIds[1], NV0000_CTRL_GPU_INVALID_ID);
   auto flush = std::make_unique<NV2080_CTRL_FB_FLUSH_GPU_CACHE_PARAMS>();
@@ -701,15 +738,16 @@ TEST(NvRm, Branch570RefusesThe580Schedule) {
   Proc p(*m);
   ASSERT_NO_FATAL_FAILURE(p.bring_up());
   NVA06C_CTRL_GPFIFO_SCHEDULE_PARAMS_V575 v575{1, 0, 0};
-  EXPECT_TRUE(has_status(rm_control(p.sys, p.ctl, p.root, p.tsg, NVA06C_CTRL_CMD_GPFIFO_SCHEDULE,
-                                    rm_params(v575)),
-                         NV_ERR_INVALID_PARAM_STRUCT));
+  EXPECT_TRUE(has_status(
+      rm_control(p.sys, p.ctl, p.root, p.tsg, NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, rm_params(v575)),
+      NV_ERR_INVALID_PARAM_STRUCT));
   NV0080_CTRL_GPU_GET_CLASSLIST_V2_PARAMS cl100{};
   ASSERT_OK(rm_control(p.sys, p.ctl, p.root, p.device, NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2,
                        rm_params(cl100)));
   // 64-byte NVOS46 on a 570 driver.
   NVOS46_PARAMETERS_V580 v580{};
-  EXPECT_EQ(p.sys.ioctl(p.ctl, NvIoctlRow<NvIoctl::RM_MAP_MEMORY_DMA_V580>::request, &v580), -EINVAL);
+  EXPECT_EQ(p.sys.ioctl(p.ctl, NvIoctlRow<NvIoctl::RM_MAP_MEMORY_DMA_V580>::request, &v580),
+            -EINVAL);
 }
 
 TEST(NvRm, MemoryAllocationRules) {
@@ -719,16 +757,19 @@ TEST(NvRm, MemoryAllocationRules) {
   auto& sys = p.sys;
   NV_MEMORY_ALLOCATION_PARAMS mp{};
   mp.flags = kVidmemFlags;
-  EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, NV01_MEMORY_LOCAL_USER, rm_params(mp)),
-                         NV_ERR_INVALID_ARGUMENT));  // size 0
+  EXPECT_TRUE(
+      has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, NV01_MEMORY_LOCAL_USER, rm_params(mp)),
+                 NV_ERR_INVALID_ARGUMENT));  // size 0
   mp.size = 4096;
   mp.alignment = 3000;
-  EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, NV01_MEMORY_LOCAL_USER, rm_params(mp)),
-                         NV_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(
+      has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, NV01_MEMORY_LOCAL_USER, rm_params(mp)),
+                 NV_ERR_INVALID_ARGUMENT));
   mp.alignment = 0;
   mp.size = 25ull << 30;  // more than the 24 GiB card
-  EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, NV01_MEMORY_LOCAL_USER, rm_params(mp)),
-                         NV_ERR_NO_MEMORY));
+  EXPECT_TRUE(
+      has_status(rm_alloc(sys, p.ctl, p.root, p.device, 0, NV01_MEMORY_LOCAL_USER, rm_params(mp)),
+                 NV_ERR_NO_MEMORY));
   EXPECT_EQ(p.gpu.vram_used.load(), 0u);
   mp.size = 5000;
   auto h = rm_alloc(sys, p.ctl, p.root, p.device, 0, NV01_MEMORY_LOCAL_USER, rm_params(mp));
@@ -819,8 +860,13 @@ TEST(NvRm, MapMemoryDmaIntoTheDefaultVaSpace) {
   Proc p(*m);
   ASSERT_NO_FATAL_FAILURE(p.bring_up());
   Proc::Mem vid = p.alloc(0x20000, true, false);
-  MapMemoryDmaArgs a{.hClient = p.root, .hDevice = p.device, .hDma = p.virtmem, .hMemory = vid.h,
-                     .length = 0x20000, .flags = 0x8110, .dmaOffset = vid.va};
+  MapMemoryDmaArgs a{.hClient = p.root,
+                     .hDevice = p.device,
+                     .hDma = p.virtmem,
+                     .hMemory = vid.h,
+                     .length = 0x20000,
+                     .flags = 0x8110,
+                     .dmaOffset = vid.va};
   auto va = rm_map_memory_dma(p.sys, p.ctl, p.abi, a);
   ASSERT_OK(va);
   EXPECT_EQ(*va, vid.va);
@@ -833,8 +879,9 @@ TEST(NvRm, MapMemoryDmaIntoTheDefaultVaSpace) {
   a.length = 0x20000;
   EXPECT_TRUE(has_status(rm_map_memory_dma(p.sys, p.ctl, p.abi, a), NV_ERR_INVALID_OBJECT_HANDLE));
   ASSERT_OK(rm_unmap_memory_dma(p.sys, p.ctl, p.root, p.device, p.virtmem, vid.h, vid.va));
-  EXPECT_TRUE(has_status(rm_unmap_memory_dma(p.sys, p.ctl, p.root, p.device, p.virtmem, vid.h, vid.va),
-                         NV_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(
+      has_status(rm_unmap_memory_dma(p.sys, p.ctl, p.root, p.device, p.virtmem, vid.h, vid.va),
+                 NV_ERR_INVALID_ARGUMENT));
 }
 
 TEST(NvRm, ChannelAllocationRules) {
@@ -856,13 +903,15 @@ TEST(NvRm, ChannelAllocationRules) {
     edit(c);
     return rm_alloc(sys, p.ctl, p.root, p.tsg, 0, cls, rm_params(c));
   };
-  EXPECT_TRUE(has_status(try_alloc([](auto& c) { c.gpFifoEntries = 0x300; }), NV_ERR_INVALID_ARGUMENT));
-  EXPECT_TRUE(has_status(try_alloc([](auto& c) { c.userdOffset[0] = 0x2100; }), NV_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(
+      has_status(try_alloc([](auto& c) { c.gpFifoEntries = 0x300; }), NV_ERR_INVALID_ARGUMENT));
+  EXPECT_TRUE(
+      has_status(try_alloc([](auto& c) { c.userdOffset[0] = 0x2100; }), NV_ERR_INVALID_ARGUMENT));
   EXPECT_TRUE(has_status(try_alloc([](auto& c) { c.hObjectError = 0; }), NV_ERR_INVALID_ARGUMENT));
   EXPECT_TRUE(has_status(try_alloc([](auto& c) { c.hObjectError = 0x7777; }),
                          NV_ERR_INVALID_OBJECT_HANDLE));
-  EXPECT_TRUE(has_status(try_alloc([&](auto& c) { c.userdOffset[0] = 0x300000; }),
-                         NV_ERR_INVALID_LIMIT));
+  EXPECT_TRUE(
+      has_status(try_alloc([&](auto& c) { c.userdOffset[0] = 0x300000; }), NV_ERR_INVALID_LIMIT));
   EXPECT_TRUE(has_status(try_alloc([](auto& c) { c.gpFifoOffset += 4; }), NV_ERR_INVALID_ARGUMENT));
   // A channel cannot sit under a subdevice.
   NV_CHANNEL_ALLOC_PARAMS c{};
@@ -874,7 +923,8 @@ TEST(NvRm, ChannelAllocationRules) {
   ASSERT_OK(rm_alloc(sys, p.ctl, p.root, *ch, 0, p.gpu.profile->compute_class));
   EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, *ch, 0, p.gpu.profile->compute_class),
                          NV_ERR_INVALID_STATE));
-  EXPECT_TRUE(has_status(rm_alloc(sys, p.ctl, p.root, *ch, 0, AMPERE_COMPUTE_B), NV_ERR_INVALID_CLASS));
+  EXPECT_TRUE(
+      has_status(rm_alloc(sys, p.ctl, p.root, *ch, 0, AMPERE_COMPUTE_B), NV_ERR_INVALID_CLASS));
   // The token control is a channel's.
   NVC36F_CTRL_CMD_GPFIFO_GET_WORK_SUBMIT_TOKEN_PARAMS tok{};
   EXPECT_TRUE(has_status(rm_control(sys, p.ctl, p.root, p.tsg,
@@ -898,8 +948,8 @@ TEST(NvRm, ChannelErrorWritesTheNotifierAndLogsAnXid) {
   CpuMapRequest r;
   r.node = kNvidiactlPath;
   r.register_node_fd = false;
-  r.map = MapMemoryArgs{.hClient = p.root, .hDevice = p.device, .hMemory = ch.notifier.h,
-                        .length = 0x1000};
+  r.map = MapMemoryArgs{
+      .hClient = p.root, .hDevice = p.device, .hMemory = ch.notifier.h, .length = 0x1000};
   auto cpu = rm_map_to_cpu(p.sys, p.ctl, r);
   ASSERT_OK(cpu);
   auto* n = static_cast<const uint8_t*>(cpu->addr);
@@ -936,12 +986,13 @@ TEST(NvUvm, InitializeFirstAndMmInitialize) {
   rawgpu::core::Sys& sys = m->sys();
   const int uvm = sys.open("/dev/nvidia-uvm", O_RDWR);
   const int uvm2 = sys.open("/dev/nvidia-uvm", O_RDWR);
-  EXPECT_TRUE(has_status(uvm_create_external_range(sys, uvm, 0x100000000, 0x1000),
-                         NV_ERR_ILLEGAL_ACTION));
+  EXPECT_TRUE(
+      has_status(uvm_create_external_range(sys, uvm, 0x100000000, 0x1000), NV_ERR_ILLEGAL_ACTION));
   NvProcessorUuid u{};
   std::memcpy(u.uuid, m->gpus()[0]->uuid, 16);
   EXPECT_TRUE(has_status(uvm_register_gpu(sys, uvm, u), NV_ERR_ILLEGAL_ACTION));
-  EXPECT_TRUE(has_status(uvm_mm_initialize(sys, uvm2, uvm), NV_ERR_INVALID_ARGUMENT));  // uvm not initialized
+  EXPECT_TRUE(has_status(uvm_mm_initialize(sys, uvm2, uvm),
+                         NV_ERR_INVALID_ARGUMENT));  // uvm not initialized
   EXPECT_TRUE(has_status(uvm_initialize(sys, uvm, 0x100), NV_ERR_INVALID_ARGUMENT));
   ASSERT_OK(uvm_initialize(sys, uvm));
   ASSERT_OK(uvm_initialize(sys, uvm));  // same flags again
@@ -1006,8 +1057,12 @@ TEST(NvUvm, ExternalRangesAndMappings) {
   EXPECT_TRUE(has_status(p.map_uvm(vid.h, base, 0x10000, 0x18000), NV_ERR_INVALID_LIMIT));
   EXPECT_TRUE(has_status(p.map_uvm(0x6666, base, 0x1000), NV_ERR_OBJECT_NOT_FOUND));
   UvmGpuMappingAttributes at{};
-  MapExternalArgs a{.base = base, .length = 0x1000, .gpus = {&at, 1}, .rm_ctrl_fd = p.ctl,
-                    .hClient = p.root, .hMemory = vid.h};
+  MapExternalArgs a{.base = base,
+                    .length = 0x1000,
+                    .gpus = {&at, 1},
+                    .rm_ctrl_fd = p.ctl,
+                    .hClient = p.root,
+                    .hMemory = vid.h};
   EXPECT_TRUE(has_status(uvm_map_external_allocation(sys, p.uvm, a), NV_ERR_INVALID_DEVICE));
   // A sub-range of the memory at an offset; the GPU sees exactly those pages.
   ASSERT_OK(p.map_uvm(vid.h, base + 0x4000, 0x10000, 0x10000));
@@ -1043,25 +1098,25 @@ TEST(NvUvm, RegisterChannelRules) {
   Proc::Channel ch = p.channel(area, 0, true);  // registers at a fresh range
   const uint64_t base = p.take_va(0x4000000);
   // Twice, an unknown channel, a misaligned range, a range over an external one.
-  EXPECT_TRUE(has_status(uvm_register_channel(p.sys, p.uvm, p.uuid, p.ctl, p.root, ch.h, base,
-                                              0x4000000),
-                         NV_ERR_INVALID_CHANNEL));
-  EXPECT_TRUE(has_status(uvm_register_channel(p.sys, p.uvm, p.uuid, p.ctl, p.root, 0x5151, base,
-                                              0x4000000),
-                         NV_ERR_OBJECT_NOT_FOUND));
-  EXPECT_TRUE(has_status(uvm_register_channel(p.sys, p.uvm, p.uuid, p.ctl, p.root, p.tsg, base,
-                                              0x4000000),
-                         NV_ERR_INVALID_CHANNEL));
+  EXPECT_TRUE(
+      has_status(uvm_register_channel(p.sys, p.uvm, p.uuid, p.ctl, p.root, ch.h, base, 0x4000000),
+                 NV_ERR_INVALID_CHANNEL));
+  EXPECT_TRUE(
+      has_status(uvm_register_channel(p.sys, p.uvm, p.uuid, p.ctl, p.root, 0x5151, base, 0x4000000),
+                 NV_ERR_OBJECT_NOT_FOUND));
+  EXPECT_TRUE(
+      has_status(uvm_register_channel(p.sys, p.uvm, p.uuid, p.ctl, p.root, p.tsg, base, 0x4000000),
+                 NV_ERR_INVALID_CHANNEL));
   // UVM_UNREGISTER_CHANNEL with the 590 layout (12 bytes), then an unknown one.
   ASSERT_OK(uvm_unregister_channel(p.sys, p.uvm, p.abi, p.uuid, p.root, ch.h));
   EXPECT_TRUE(has_status(uvm_unregister_channel(p.sys, p.uvm, p.abi, p.uuid, p.root, ch.h),
                          NV_ERR_INVALID_CHANNEL));
-  EXPECT_TRUE(has_status(uvm_register_channel(p.sys, p.uvm, p.uuid, p.ctl, p.root, ch.h, base + 8,
-                                              0x4000000),
-                         NV_ERR_INVALID_ADDRESS));
-  EXPECT_TRUE(has_status(uvm_register_channel(p.sys, p.uvm, p.uuid, p.ctl, p.root, ch.h, area.va,
-                                              0x4000000),
-                         NV_ERR_UVM_ADDRESS_IN_USE));
+  EXPECT_TRUE(has_status(
+      uvm_register_channel(p.sys, p.uvm, p.uuid, p.ctl, p.root, ch.h, base + 8, 0x4000000),
+      NV_ERR_INVALID_ADDRESS));
+  EXPECT_TRUE(has_status(
+      uvm_register_channel(p.sys, p.uvm, p.uuid, p.ctl, p.root, ch.h, area.va, 0x4000000),
+      NV_ERR_UVM_ADDRESS_IN_USE));
   // UVM_FREE with the 590 layout.
   ASSERT_OK(uvm_free(p.sys, p.uvm, p.abi, area.va, area.size));
 }
