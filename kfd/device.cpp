@@ -441,19 +441,26 @@ class CaptureWriter final : public Pm4Writer {
   DispatchTemplate& t_;
 };
 
+// The conditions check_launch() enforces, as a plain bool for the hot path: a Status (an Error
+// with three strings) is built only when this says no.
+inline bool launch_fits(const HsaKernel& k, const queues::KernelArgs& args, queues::Dim3 grid,
+                        queues::Dim3 block) {
+  return !args.overflowed() && args.size() == k.explicit_args_size && block.count() != 0 &&
+         block.count() <= k.max_flat_workgroup_size && grid.count() != 0 &&
+         uint64_t{grid.x} * block.x <= 0xFFFFFFFFull && uint64_t{grid.y} * block.y <= 0xFFFFFFFFull &&
+         uint64_t{grid.z} * block.z <= 0xFFFFFFFFull;
+}
+
 // Checks a launch against the kernel before anything is written.
 Status check_launch(const HsaKernel& k, const queues::KernelArgs& args, queues::Dim3 grid,
                     queues::Dim3 block) {
+  if (launch_fits(k, args, grid, block)) return {};
   if (args.overflowed() || args.size() != k.explicit_args_size)
     return Error::invalid("exec " + k.name, "the kernel takes " + std::to_string(k.explicit_args_size) +
                                                 " bytes of arguments, got " + std::to_string(args.size()));
-  if (block.count() == 0 || block.count() > k.max_flat_workgroup_size || grid.count() == 0 ||
-      uint64_t{grid.x} * block.x > 0xFFFFFFFFull || uint64_t{grid.y} * block.y > 0xFFFFFFFFull ||
-      uint64_t{grid.z} * block.z > 0xFFFFFFFFull)
-    return Error::invalid("exec " + k.name, "bad grid or block size (block must be 1.." +
-                                                std::to_string(k.max_flat_workgroup_size) +
-                                                " threads, grid at least 1, grid*block < 2^32)");
-  return {};
+  return Error::invalid("exec " + k.name, "bad grid or block size (block must be 1.." +
+                                              std::to_string(k.max_flat_workgroup_size) +
+                                              " threads, grid at least 1, grid*block < 2^32)");
 }
 
 // The kernarg segment: explicit bytes, then the COV5 hidden block (§8.4).
@@ -591,6 +598,11 @@ class KfdComputeQueue final : public queues::ComputeQueue, public KfdQueue, priv
   Status reserve(uint64_t dwords);
   void store(std::span<const uint32_t> d);
   Result<const DispatchTemplate*> dispatch_template(const KfdProgram& p);
+  const DispatchTemplate* find_template(uint64_t program_id) const {
+    for (const DispatchTemplate& t : templates_)
+      if (t.program_id == program_id) return &t;
+    return nullptr;
+  }
   Status ensure_scratch(uint32_t item_bytes);
   uint64_t rptr() const {
     return std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(
@@ -598,7 +610,6 @@ class KfdComputeQueue final : public queues::ComputeQueue, public KfdQueue, priv
         .load(std::memory_order_acquire);
   }
   void mark_command() { starts_[ncmd_++ % starts_.size()] = put_; }
-  Result<uint64_t> kernarg_alloc(uint32_t size, uint32_t align);
   Status wait_position(uint64_t pos);
 
   KfdDevice& dev_;
@@ -681,47 +692,69 @@ Status KfdComputeQueue::wait_position(uint64_t pos) {
   });
 }
 
-Result<uint64_t> KfdComputeQueue::kernarg_alloc(uint32_t size, uint32_t align) {
-  uint64_t need = 0;
-  const uint64_t off = kernarg_ring_.alloc(size, align, need);
-  RAWGPU_TRY(wait_position(need));
-  return off;
-}
-
+// The hot path. Every step has a plain fast check; the Status-returning slow paths (errors,
+// first use of a program, a full ring, kernarg space the GPU still reads) run only when it fails.
 Status KfdComputeQueue::exec(const queues::Program& program, const queues::KernelArgs& args,
                              queues::Dim3 grid, queues::Dim3 block) {
   const auto& p = static_cast<const KfdProgram&>(program);
-  RAWGPU_TRY(check_launch(p.kernel, args, grid, block));
-  RAWGPU_ASSIGN(const DispatchTemplate* t, dispatch_template(p));
-  RAWGPU_ASSIGN(uint64_t ka, kernarg_alloc(p.kernel.kernarg_size,
-                                           std::max<uint32_t>(p.kernel.kernarg_align, 64)));
+  if (!launch_fits(p.kernel, args, grid, block)) [[unlikely]]
+    return check_launch(p.kernel, args, grid, block);
+  const DispatchTemplate* t = find_template(p.id);
+  if (!t) [[unlikely]] {
+    auto r = dispatch_template(p);
+    if (!r) return std::move(r).error();
+    t = *r;
+  }
+  uint64_t need = 0;
+  const uint64_t ka = kernarg_ring_.alloc(p.kernel.kernarg_size,
+                                          std::max<uint32_t>(p.kernel.kernarg_align, 64), need);
+  if (need > rptr_seen_) [[unlikely]] {
+    if (Status s = wait_position(need); !s) return s;
+  }
   write_kernargs(static_cast<uint8_t*>(kernargs_->cpu_ptr()) + ka, p.kernel, args, grid, block);
   const uint64_t ka_va = kernargs_->gpu_addr() + ka;
   mark_command();
   // The whole PM4 stream was encoded once per program (dispatch_template); copy it and patch
   // the kernarg pointer, the block size and the grid.
-  RAWGPU_TRY(reserve(t->n));
-  const uint64_t at = put_;
-  store(std::span<const uint32_t>(t->dw.data(), t->n));
-  auto patch = [&](uint32_t off, uint32_t v) { ring_[(at + off) & ring_mask_] = v; };
-  if (t->kernarg != DispatchTemplate::kNone) {
-    patch(t->kernarg, static_cast<uint32_t>(ka_va));
-    patch(t->kernarg + 1, static_cast<uint32_t>(ka_va >> 32));
+  if (put_ + t->n - rptr_seen_ > ring_dwords_) [[unlikely]] {
+    if (Status s = reserve(t->n); !s) return s;
   }
-  patch(t->threads, block.x);
-  patch(t->threads + 1, block.y);
-  patch(t->threads + 2, block.z);
-  patch(t->dims, grid.x);
-  patch(t->dims + 1, grid.y);
-  patch(t->dims + 2, grid.z);
+  const uint64_t idx = put_ & ring_mask_;
+  if (idx + t->n <= ring_dwords_) [[likely]] {
+    uint32_t* dst = ring_ + idx;
+    std::memcpy(dst, t->dw.data(), uint64_t{t->n} * 4);
+    if (t->kernarg != DispatchTemplate::kNone) {
+      dst[t->kernarg] = static_cast<uint32_t>(ka_va);
+      dst[t->kernarg + 1] = static_cast<uint32_t>(ka_va >> 32);
+    }
+    dst[t->threads] = block.x;
+    dst[t->threads + 1] = block.y;
+    dst[t->threads + 2] = block.z;
+    dst[t->dims] = grid.x;
+    dst[t->dims + 1] = grid.y;
+    dst[t->dims + 2] = grid.z;
+  } else {  // the stream straddles the ring's end
+    const uint64_t at = put_;
+    store(std::span<const uint32_t>(t->dw.data(), t->n));
+    auto patch = [&](uint32_t off, uint32_t v) { ring_[(at + off) & ring_mask_] = v; };
+    if (t->kernarg != DispatchTemplate::kNone) {
+      patch(t->kernarg, static_cast<uint32_t>(ka_va));
+      patch(t->kernarg + 1, static_cast<uint32_t>(ka_va >> 32));
+    }
+    patch(t->threads, block.x);
+    patch(t->threads + 1, block.y);
+    patch(t->threads + 2, block.z);
+    patch(t->dims, grid.x);
+    patch(t->dims + 1, grid.y);
+    patch(t->dims + 2, grid.z);
+  }
   put_ += t->n;
   kernarg_ring_.used_until(put_);
   return {};
 }
 
 Result<const DispatchTemplate*> KfdComputeQueue::dispatch_template(const KfdProgram& p) {
-  for (const DispatchTemplate& t : templates_)
-    if (t.program_id == p.id) return &t;
+  if (const DispatchTemplate* t = find_template(p.id)) return t;
   if (p.private_bytes > scratch_.plan.item_bytes) RAWGPU_TRY(ensure_scratch(p.private_bytes));
   DispatchTemplate& t = templates_[next_template_++ % templates_.size()];
   RAWGPU_TRY(build_dispatch_template(p, gen_, scratch_, t));
@@ -839,6 +872,7 @@ class KfdAqlQueue final : public queues::ComputeQueue, public KfdQueue {
   Result<std::span<uint32_t, kAqlPacketDwords>> next_slot();
   Status publish_ib(std::span<const uint32_t> pm4);
   Result<uint64_t> pool_alloc(ReuseRing& ring, uint64_t bytes, uint64_t align);
+  Status wait_position(uint64_t pos);
   Status ensure_scratch(uint32_t item_bytes);
   amd_queue_t& amd_queue() const { return *static_cast<amd_queue_t*>(b_.gart->cpu_ptr()); }
 
@@ -902,11 +936,17 @@ Result<std::span<uint32_t, kAqlPacketDwords>> KfdAqlQueue::next_slot() {
 Result<uint64_t> KfdAqlQueue::pool_alloc(ReuseRing& ring, uint64_t bytes, uint64_t align) {
   uint64_t need = 0;
   const uint64_t off = ring.alloc(bytes, align, need);
-  if (need > rptr_seen_ && need > (rptr_seen_ = rptr())) {
-    if (need > submitted_) RAWGPU_TRY(submit());
-    RAWGPU_TRY(wait_for_space(*this, [&] { return (rptr_seen_ = rptr()) >= need; }));
-  }
+  RAWGPU_TRY(wait_position(need));
   return off;
+}
+
+// Waits until the CP has consumed queue position `pos` (submitting first if needed).
+Status KfdAqlQueue::wait_position(uint64_t pos) {
+  if (pos > rptr_seen_ && pos > (rptr_seen_ = rptr())) {
+    if (pos > submitted_) RAWGPU_TRY(submit());
+    RAWGPU_TRY(wait_for_space(*this, [&] { return (rptr_seen_ = rptr()) >= pos; }));
+  }
+  return {};
 }
 
 Status KfdAqlQueue::publish_ib(std::span<const uint32_t> pm4) {
@@ -924,10 +964,17 @@ Status KfdAqlQueue::exec(const queues::Program& program, const queues::KernelArg
                          queues::Dim3 grid, queues::Dim3 block) {
   const auto& p = static_cast<const KfdProgram&>(program);
   const HsaKernel& k = p.kernel;
-  RAWGPU_TRY(check_launch(k, args, grid, block));
-  if (p.private_bytes > scratch_.plan.item_bytes) RAWGPU_TRY(ensure_scratch(p.private_bytes));
-  RAWGPU_ASSIGN(uint64_t ka, pool_alloc(kernarg_ring_, k.kernarg_size,
-                                        std::max<uint32_t>(k.kernarg_align, 64)));
+  // Plain fast checks; Status-returning slow paths only when they fail (as the PM4 exec).
+  if (!launch_fits(k, args, grid, block)) [[unlikely]]
+    return check_launch(k, args, grid, block);
+  if (p.private_bytes > scratch_.plan.item_bytes) [[unlikely]] {
+    if (Status s = ensure_scratch(p.private_bytes); !s) return s;
+  }
+  uint64_t need = 0;
+  const uint64_t ka = kernarg_ring_.alloc(k.kernarg_size, std::max<uint32_t>(k.kernarg_align, 64), need);
+  if (need > rptr_seen_) [[unlikely]] {
+    if (Status s = wait_position(need); !s) return s;
+  }
   write_kernargs(static_cast<uint8_t*>(kernargs_->cpu_ptr()) + ka, k, args, grid, block);
   const uint16_t dims = grid.z > 1 || block.z > 1 ? 3 : (grid.y > 1 || block.y > 1 ? 2 : 1);
   RAWGPU_ASSIGN(auto slot, next_slot());
