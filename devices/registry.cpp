@@ -4,7 +4,9 @@
 #include <sstream>
 
 #include "kfd/device.h"
+#include "nv_ioctl/device.h"
 #include "sim/amd/machine.h"
+#include "sim/nv/machine.h"
 
 namespace rawgpu {
 namespace devices {
@@ -42,9 +44,23 @@ std::vector<std::string> sim_amd_profiles() {
   return out;
 }
 
+// The simulated NVIDIA GPUs: sim-nv:N is the Nth profile of RAWGPU_SIM_NV ("GH100,GA102").
+std::vector<std::string> sim_nv_profiles() {
+  std::vector<std::string> out;
+  if (const char* env = std::getenv("RAWGPU_SIM_NV"); env && *env) {
+    std::stringstream ss(env);
+    std::string item;
+    while (std::getline(ss, item, ','))
+      if (!item.empty()) out.push_back(item);
+  }
+  if (out.empty()) out = {"GH100", "GA102"};
+  return out;
+}
+
 std::vector<std::string> simulated_devices() {
   std::vector<std::string> names;
   for (size_t i = 0; i < sim_amd_profiles().size(); ++i) names.push_back("sim-amd:" + std::to_string(i));
+  for (size_t i = 0; i < sim_nv_profiles().size(); ++i) names.push_back("sim-nv:" + std::to_string(i));
   return names;
 }
 
@@ -99,6 +115,21 @@ core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::
     o.simulated = true;
     o.keepalive = m;
     return kfd::open_device(m->sys(), o);
+  }
+  if (parsed->vendor == core::Vendor::kNvidia) {
+    nv::OpenOptions o;
+    o.index = parsed->index;
+    o.name = *parsed;
+    if (!parsed->simulated) return nv::open_device(sys, o);
+    // One simulated GPU per device: its machine holds just that profile.
+    const std::string profile = sim_nv_profiles().at(parsed->index);
+    auto machine = sim::nv::Machine::create({.profiles = {profile}});
+    if (!machine) return std::move(machine).error();
+    std::shared_ptr<sim::nv::Machine> m(std::move(machine).value());
+    o.index = 0;
+    o.simulated = true;
+    o.keepalive = m;
+    return nv::open_device(m->sys(), o);
   }
   return core::Error::unsupported(
       "open " + canonical, std::string("this build of rawgpu has no ") +

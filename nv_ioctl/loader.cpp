@@ -652,21 +652,22 @@ core::Status relocate(std::span<uint8_t> image, uint64_t base,
 
 core::Status marshal_cbank0(const CubinKernel& k, const Cbank0Launch& launch,
                             std::span<const uint8_t> args, std::span<uint8_t> out) {
-  const std::string op = "marshal cbank0 '" + k.name + "'";
+  // The op string is built only on failure: the launch path allocates nothing.
+  const auto op = [&k] { return "marshal cbank0 '" + k.name + "'"; };
   if (k.sm >= 100)
-    return Error::unsupported(op, "constant bank 0 layout of sm_" + std::to_string(k.sm) +
+    return Error::unsupported(op(), "constant bank 0 layout of sm_" + std::to_string(k.sm) +
                                       " (Blackwell and later) is not implemented");
   if (k.param_offset < kCbank0DriverWordsEnd)
     return Error::invalid(
-        op, "parameters start at " + hex(k.param_offset) + ", inside the driver words [0, 0x118)");
+        op(), "parameters start at " + hex(k.param_offset) + ", inside the driver words [0, 0x118)");
   if (uint64_t{k.param_offset} + k.param_size > k.cbank0_size)
-    return Error::invalid(op, "parameter area " + hex(k.param_offset) + "+" + hex(k.param_size) +
+    return Error::invalid(op(), "parameter area " + hex(k.param_offset) + "+" + hex(k.param_size) +
                                   " lies past constant bank 0 (" + hex(k.cbank0_size) + " bytes)");
   if (out.size() < k.cbank0_size)
-    return Error::invalid(op, "output holds " + hex(out.size()) + " bytes, constant bank 0 needs " +
+    return Error::invalid(op(), "output holds " + hex(out.size()) + " bytes, constant bank 0 needs " +
                                   hex(k.cbank0_size));
   if (args.size() != k.explicit_args_size)
-    return Error::invalid(op, "the kernel takes " + std::to_string(k.explicit_args_size) +
+    return Error::invalid(op(), "the kernel takes " + std::to_string(k.explicit_args_size) +
                                   " bytes of arguments (" + std::to_string(k.params.size()) +
                                   " parameters), got " + std::to_string(args.size()));
   uint8_t* b = out.data();
@@ -684,7 +685,7 @@ core::Status marshal_cbank0(const CubinKernel& k, const Cbank0Launch& launch,
   for (const CubinParam& p : k.params) {
     if (uint64_t{p.offset} + p.size > k.param_size)
       return Error::invalid(
-          op, "parameter " + std::to_string(p.ordinal) + " lies past the parameter area");
+          op(), "parameter " + std::to_string(p.ordinal) + " lies past the parameter area");
     std::memcpy(b + k.param_offset + p.offset, args.data() + p.offset, p.size);
   }
   return {};

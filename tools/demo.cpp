@@ -200,7 +200,8 @@ int run_demo(const DemoOptions& o) {
   std::string load_error;
   if (co.empty()) {
     load_error = "no built-in kernels for " + p.arch + (p.simulated ? " (simulated)" : "") +
-                 " in this build (real AMDGPU kernels need clang with the amdgcn target)";
+                 " in this build (real AMDGPU kernels need clang with the amdgcn target, real "
+                 "cubins nvcc)";
   } else {
     auto s = dev.load(co, "saxpy");
     auto e = dev.load(co, "empty");
