@@ -399,6 +399,14 @@ void read_kfd(Sys& sys, const Paths& paths, Discovery& out) {
     out.warnings.push_back("KFD topology node " + std::to_string(s.index) +
                            " skipped: " + s.reason);
   out.kfd = std::move(t).value();
+  for (const kfd::Node* g : out.kfd->gpus()) {
+    auto r = kfd::find_render_node(sys, *g, paths.dev);
+    if (!r) {
+      out.warnings.push_back("KFD node " + std::to_string(g->index) + ": " + r.error().message());
+      continue;
+    }
+    out.kfd_render_nodes.push_back({.node = g->index, .pci = kfd::pci_location(*g), .render = std::move(r).value()});
+  }
 }
 
 void read_kgsl(Sys& sys, const Paths& paths, Discovery& out) {

@@ -53,12 +53,21 @@ struct KgslInfo {
   std::string gpu_model;  // /sys/class/kgsl/kgsl-3d0/gpu_model, e.g. "Adreno630v2"
 };
 
+// The render node of a KFD GPU node (kfd::find_render_node: libdrm on the host, cross-checked
+// with the topology; the topology's drm_render_minor elsewhere).
+struct KfdRenderNode {
+  uint32_t node = 0;  // KFD topology node index
+  kfd::PciLocation pci;
+  kfd::RenderNode render;
+};
+
 struct Discovery {
   std::vector<PciGpu> gpus;           // AMD, NVIDIA and Qualcomm display/3D/accelerator functions
   std::vector<PciGpu> other_display;  // other display controllers (virtual VGA and the like)
   std::vector<DriverNode> nodes;      // driver nodes that exist
   std::optional<NvidiaDriver> nvidia;
   std::optional<kfd::Topology> kfd;
+  std::vector<KfdRenderNode> kfd_render_nodes;  // per KFD GPU node whose render node resolved
   std::optional<KgslInfo> kgsl;
   std::vector<std::string> warnings;  // what could not be read, and why
 };

@@ -1316,7 +1316,9 @@ Status KfdDevice::init() {
   sdma_ = default_sdma_gen(gfx_);
   label_ = opts_.name.str() + " (" + node_.gfx_name() + ")";
 
-  const std::string render = opts_.dev_root + "/dri/renderD" + std::to_string(node_.drm_render_minor());
+  // The render node: through libdrm on the host, cross-checked with the topology (kfd/topology.h).
+  RAWGPU_ASSIGN(RenderNode rn, find_render_node(sys_, node_, opts_.dev_root));
+  const std::string& render = rn.path;
   fd = sys_.open(render.c_str(), O_RDWR, 0);
   if (fd < 0)
     return Error::sys("open " + render, -fd, -fd == EACCES ? "add this user to the 'render' group" : "");

@@ -9,6 +9,10 @@
 #include <string_view>
 #include <utility>
 
+#include <xf86drm.h>
+
+#include "core/log.h"
+
 namespace rawgpu::kfd {
 
 using core::Error;
@@ -211,6 +215,68 @@ Result<Topology> read_topology(Sys& sys, const std::string& root) {
   return Error::sys(root + "/generation_id", EAGAIN,
                     "the KFD topology changed during " + std::to_string(kMaxScans) +
                         " scans in a row (GPU hot-plug or driver reload?); try again");
+}
+
+// ---- render node ---------------------------------------------------------------------------
+
+std::string PciLocation::str() const {
+  char b[32];
+  std::snprintf(b, sizeof b, "%04x:%02x:%02x.%x", domain, bus, device, function);
+  return b;
+}
+
+PciLocation pci_location(const Node& node) {
+  const auto loc = static_cast<uint32_t>(node.prop("location_id"));
+  return {.domain = static_cast<uint32_t>(node.prop("domain")),
+          .bus = (loc >> 8) & 0xFF,
+          .device = (loc >> 3) & 0x1F,
+          .function = loc & 0x7};
+}
+
+core::Result<RenderNode> find_render_node_libdrm(const PciLocation& loc) {
+  const std::string op = "drmGetDevices2 (render node of PCI " + loc.str() + ")";
+  const int n = drmGetDevices2(0, nullptr, 0);
+  if (n <= 0) return core::Error::not_found(op, "libdrm lists no DRM devices (no /dev/dri?)");
+  std::vector<drmDevicePtr> devs(static_cast<size_t>(n));
+  const int got = drmGetDevices2(0, devs.data(), n);
+  if (got < 0) return core::Error::sys(op, -got, "libdrm could not enumerate DRM devices");
+  std::optional<RenderNode> found;
+  for (int i = 0; i < got && !found; ++i) {
+    const drmDevicePtr d = devs[static_cast<size_t>(i)];
+    if (d->bustype != DRM_BUS_PCI || !d->businfo.pci || !(d->available_nodes & (1 << DRM_NODE_RENDER)))
+      continue;
+    const drmPciBusInfo& b = *d->businfo.pci;
+    if (b.domain != loc.domain || b.bus != loc.bus || b.dev != loc.device || b.func != loc.function) continue;
+    RenderNode r{.path = d->nodes[DRM_NODE_RENDER], .minor = 0, .source = "libdrm"};
+    // The minor is the number after "renderD" (libdrm names nodes /dev/dri/renderD<minor>).
+    const size_t at = r.path.rfind("renderD");
+    const char* first = r.path.c_str() + (at == std::string::npos ? r.path.size() : at + 7);
+    const char* last = r.path.c_str() + r.path.size();
+    if (std::from_chars(first, last, r.minor).ec == std::errc{}) found = std::move(r);
+  }
+  drmFreeDevices(devs.data(), got);
+  if (!found) return core::Error::not_found(op, "libdrm lists no render node for that PCI device");
+  return *found;
+}
+
+core::Result<RenderNode> find_render_node(core::Sys& sys, const Node& node, const std::string& dev_root) {
+  RenderNode topo{.path = dev_root + "/dri/renderD" + std::to_string(node.drm_render_minor()),
+                  .minor = node.drm_render_minor(),
+                  .source = "topology"};
+  if (&sys != &core::host_sys() || dev_root != "/dev") return topo;
+  const PciLocation loc = pci_location(node);
+  core::Result<RenderNode> drm = find_render_node_libdrm(loc);
+  if (!drm) {
+    if (drm.error().kind() != core::ErrorKind::kNotFound) return std::move(drm).error();
+    core::log_info(drm.error().message() + "; using the KFD topology's drm_render_minor " +
+                   std::to_string(topo.minor));
+    return topo;
+  }
+  if (drm->minor != topo.minor)
+    return core::Error::invalid("render node of KFD node " + std::to_string(node.index) + " (PCI " + loc.str() + ")",
+                                "libdrm says " + drm->path + " but the KFD topology's drm_render_minor is " +
+                                    std::to_string(topo.minor) + " (" + topo.path + ")");
+  return drm;
 }
 
 }  // namespace rawgpu::kfd

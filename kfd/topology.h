@@ -71,4 +71,34 @@ std::string gfx_name_of(uint32_t gfx_target_version);
 // because a node vanished during a topology change also counts as a change.
 core::Result<Topology> read_topology(core::Sys& sys, const std::string& root = kTopologyRoot);
 
+// The PCI location of a GPU node: `domain`, and `location_id` = bus << 8 | device << 3 | function
+// (kfd_topology.c: location_id = pci_dev_id(), PCI_DEVID(bus, devfn)).
+struct PciLocation {
+  uint32_t domain = 0;
+  uint32_t bus = 0, device = 0, function = 0;
+  std::string str() const;  // "0000:03:00.0"
+  bool operator==(const PciLocation&) const = default;
+};
+PciLocation pci_location(const Node& node);
+
+// A render node as one source sees it.
+struct RenderNode {
+  std::string path;    // "/dev/dri/renderD128"
+  uint32_t minor = 0;  // 128
+  std::string source;  // "libdrm" or "topology"
+};
+
+// The render node of the PCI device at `loc` as libdrm enumerates it (drmGetDevices2, the
+// DRM_NODE_RENDER node of the DRM_BUS_PCI device at that domain:bus:dev.func). libdrm reads the
+// host's /sys and /dev itself, bypassing core::Sys. kNotFound when libdrm lists no such device or
+// it has no render node (no /dev/dri, e.g. in a container).
+core::Result<RenderNode> find_render_node_libdrm(const PciLocation& loc);
+
+// The render node of KFD GPU node `node`, below `dev_root`. On the host (sys is core::host_sys()
+// and dev_root is "/dev") it is found through libdrm by the node's PCI location and cross-checked
+// against the topology's drm_render_minor: a disagreement is a kInvalidInput error naming both.
+// When libdrm cannot find the device (kNotFound), and for every other Sys (the simulator, fault
+// injectors, recorders), the topology's drm_render_minor names it.
+core::Result<RenderNode> find_render_node(core::Sys& sys, const Node& node, const std::string& dev_root);
+
 }  // namespace rawgpu::kfd

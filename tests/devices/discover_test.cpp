@@ -149,6 +149,13 @@ TEST(Discover, GpuBox) {
 
   ASSERT_TRUE(d.kfd.has_value());
   EXPECT_EQ(d.kfd->gpus().size(), 2u);
+  // A fake tree: the render nodes come from the topology (libdrm only reads the real /dev).
+  ASSERT_EQ(d.kfd_render_nodes.size(), 2u);
+  EXPECT_EQ(d.kfd_render_nodes[0].node, 1u);
+  EXPECT_EQ(d.kfd_render_nodes[0].pci.str(), "0000:03:00.0");
+  EXPECT_EQ(d.kfd_render_nodes[0].render.path, kBox + "/dev/dri/renderD128");
+  EXPECT_EQ(d.kfd_render_nodes[0].render.source, "topology");
+  EXPECT_EQ(d.kfd_render_nodes[1].render.minor, 129u);
   EXPECT_FALSE(d.kgsl.has_value());
 
   EXPECT_EQ(real_device_names(d), (std::vector<std::string>{"amd:0", "amd:1", "nv:0"}));

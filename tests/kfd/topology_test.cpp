@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -292,6 +293,80 @@ TEST(Topology, NodeAccessorsFallBack) {
   n.mem_banks.push_back({.heap_type = 2, .size_in_bytes = 20});
   n.mem_banks.push_back({.heap_type = 0, .size_in_bytes = 5000});
   EXPECT_EQ(n.vram_bytes(), 120u);
+}
+
+// ---- render node -----------------------------------------------------------------------------
+
+TEST(RenderNode, PciLocationFromTheTopology) {
+  auto t = read_topology(core::host_sys(), kRoot);
+  ASSERT_TRUE(t.ok()) << t.error().message();
+  auto gpus = t->gpus();
+  ASSERT_EQ(gpus.size(), 2u);
+  EXPECT_EQ(pci_location(*gpus[0]).str(), "0000:03:00.0");  // location_id 768
+  EXPECT_EQ(pci_location(*gpus[1]).str(), "0000:c1:00.0");  // location_id 49408
+  Node n;
+  n.props = {{"location_id", (0x41u << 8) | (0x1Au << 3) | 5}, {"domain", 2}};
+  EXPECT_EQ(pci_location(n), (PciLocation{.domain = 2, .bus = 0x41, .device = 0x1A, .function = 5}));
+}
+
+// Any Sys but the host's (here the simulator's tree read through a recorder) takes the topology.
+TEST(RenderNode, OtherSysesUseTheTopologyMinor) {
+  auto t = read_topology(core::host_sys(), kRoot);
+  ASSERT_TRUE(t.ok());
+  core::RecordSys rec(core::host_sys());
+  auto r = find_render_node(rec, *t->gpus()[1], "/somewhere/dev");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->path, "/somewhere/dev/dri/renderD129");
+  EXPECT_EQ(r->minor, 129u);
+  EXPECT_EQ(r->source, "topology");
+  EXPECT_TRUE(rec.calls().empty());  // nothing read, nothing opened
+  // The host Sys with another device root is a fake tree too.
+  auto h = find_render_node(core::host_sys(), *t->gpus()[0], "/tmp/fake-dev");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->source, "topology");
+}
+
+// On the host, libdrm names the node; a PCI location libdrm does not list falls back to the
+// topology (always the case without /dev/dri).
+TEST(RenderNode, HostUsesLibdrmAndFallsBackWhenItListsNothing) {
+  Node ghost;
+  ghost.index = 7;
+  ghost.props = {{"location_id", 0xFFFF}, {"domain", 0xFFFF}, {"drm_render_minor", 200}};
+  auto missing = find_render_node_libdrm(pci_location(ghost));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind(), ErrorKind::kNotFound) << missing.error().message();
+  auto r = find_render_node(core::host_sys(), ghost, "/dev");
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->source, "topology");
+  EXPECT_EQ(r->path, "/dev/dri/renderD200");
+}
+
+// With a real DRM device: libdrm's answer wins, and a topology that disagrees is an error naming
+// both. Skipped cleanly without /dev/dri.
+TEST(RenderNode, LibdrmAgreesWithTheTopologyOrSaysBoth) {
+  std::optional<RenderNode> any;
+  PciLocation loc;
+  for (uint32_t bus = 0; bus < 256 && !any; ++bus) {
+    for (uint32_t dev = 0; dev < 32 && !any; ++dev) {
+      loc = {.domain = 0, .bus = bus, .device = dev, .function = 0};
+      if (auto r = find_render_node_libdrm(loc); r.ok()) any = *r;
+    }
+  }
+  if (!any) GTEST_SKIP() << "libdrm lists no PCI render node here (no /dev/dri)";
+  Node n;
+  n.index = 1;
+  n.props = {{"location_id", (loc.bus << 8) | (loc.device << 3)}, {"domain", 0}, {"drm_render_minor", any->minor}};
+  auto ok = find_render_node(core::host_sys(), n, "/dev");
+  ASSERT_TRUE(ok.ok()) << ok.error().message();
+  EXPECT_EQ(ok->source, "libdrm");
+  EXPECT_EQ(ok->path, any->path);
+  n.props["drm_render_minor"] = any->minor + 1;
+  auto bad = find_render_node(core::host_sys(), n, "/dev");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind(), ErrorKind::kInvalidInput);
+  EXPECT_NE(bad.error().message().find(any->path), std::string::npos) << bad.error().message();
+  EXPECT_NE(bad.error().message().find("drm_render_minor is " + std::to_string(any->minor + 1)),
+            std::string::npos);
 }
 
 }  // namespace
