@@ -1,5 +1,6 @@
 #include "core/bits.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 
@@ -32,9 +33,30 @@ std::string list_names(std::span<const EnumName> names) {
 
 std::optional<FieldProblem> find_field_problem(const PacketLayout& layout,
                                                std::span<const uint32_t> packet) {
-  for (uint32_t i = 0; i < layout.fixed_dwords && i < packet.size(); ++i) {
-    const uint32_t extra = packet[i] & ~covered_bits(layout.fields, i);
-    if (extra != 0) return FieldProblem{FieldProblem::Kind::kReservedBits, i, extra, nullptr, 0};
+  const uint32_t n = static_cast<uint32_t>(std::min<size_t>(layout.fixed_dwords, packet.size()));
+  constexpr uint32_t kStackDwords = 128;  // every described packet (QMDs are 96 dwords)
+  if (n <= kStackDwords) {
+    // One pass over the fields builds every dword's covered mask (QMDs: ~200 fields x 96 dwords
+    // would otherwise be walked per dword, on the simulator's launch path).
+    uint32_t covered[kStackDwords] = {};
+    for (const BitField& f : layout.fields) {
+      for (uint32_t bit = f.dword * 32u + f.lo, end = f.dword * 32u + f.hi; bit <= end;) {
+        const uint32_t w = bit / 32, o = bit % 32;
+        if (w >= n) break;
+        const uint32_t take = std::min(32u - o, end - bit + 1);
+        covered[w] |= (take == 32 ? ~0u : ((1u << take) - 1u)) << o;
+        bit += take;
+      }
+    }
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t extra = packet[i] & ~covered[i];
+      if (extra != 0) return FieldProblem{FieldProblem::Kind::kReservedBits, i, extra, nullptr, 0};
+    }
+  } else {
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t extra = packet[i] & ~covered_bits(layout.fields, i);
+      if (extra != 0) return FieldProblem{FieldProblem::Kind::kReservedBits, i, extra, nullptr, 0};
+    }
   }
   for (const BitField& f : layout.fields) {
     if (f.kind != FieldKind::kEnum || packet.size() < field_end_dword(f)) continue;

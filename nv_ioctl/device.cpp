@@ -20,6 +20,7 @@
 #include "memory/va_allocator.h"
 #include "nv_ioctl/abi.h"
 #include "nv_ioctl/classes.h"
+#include "nv_ioctl/cubin.h"
 #include "nv_ioctl/ioctl.h"
 #include "nv_ioctl/loader.h"
 #include "nv_ioctl/packets.h"
@@ -134,10 +135,17 @@ class NvSignal final : public queues::Signal {
   uint64_t gpu_;
 };
 
-// A QMD row the launch path patches: grid, block and the cbuf0 address, written straight into a
-// copy of the program's encoded QMD template (the template was checked by encode_qmd).
+// A QMD member the launch path patches (grid, block, the cbuf0 address), compiled from its rows
+// of the QMD table into per-dword pieces: qmd[word] = (qmd[word] & ~mask) | ((v >> src) << dst).
+// The template holds 0 there (encode_qmd checked it at load).
 struct QmdPatch {
-  std::array<const QmdField*, 4> rows{};
+  struct Piece {
+    uint16_t word = 0;
+    uint8_t dst = 0;  // bit in the word
+    uint8_t src = 0;  // bit of the value (value_shift + the field's shift + bits already placed)
+    uint32_t mask = 0;
+  };
+  std::array<Piece, 6> pieces{};
   uint32_t n = 0;
 };
 
@@ -151,6 +159,9 @@ class NvProgram final : public queues::Program {
   std::vector<uint32_t> qmd;  // the template
   QmdPatch grid[3], block[3], cbuf0;
   uint32_t cbuf0_bytes = 0;   // bound size (64-byte multiple)
+  // Constant bank 0 as marshal_cbank0 builds it for a 1x1x1 launch with zero arguments: the
+  // launch path copies it and patches the per-launch words (block/grid dims, grid id, args).
+  std::vector<uint8_t> cbuf0_template;
   uint32_t qmd_bytes = 0;
   uint32_t local_per_thread = 0;
 };
@@ -515,6 +526,8 @@ Status NvQueue::close_segment() {
 
 Result<uint32_t*> NvQueue::reserve(uint32_t n) {
   if (n > pb_dwords_ / 4) return Error::invalid("queue " + name_, "command too large for the pushbuffer");
+  // A segment that reached the end of the ring exactly ends there.
+  if (pb_pos_ != seg_start_ && pb_pos_ % pb_dwords_ == 0) RAWGPU_TRY(close_segment());
   if (pb_pos_ % pb_dwords_ + n > pb_dwords_) {
     // A GPFIFO entry is contiguous: close the segment and continue at the start of the ring.
     RAWGPU_TRY(close_segment());
@@ -629,24 +642,20 @@ class NvComputeQueue final : public queues::ComputeQueue, public NvQueue {
   Status submit() override { return publish(); }
   const std::string& name() const override { return name_; }
   std::string describe() const override { return describe_state(); }
+  Status prepare() {
+    const core::EncodeResult r = encode_send_pcas(pcas_, dev_->compute_class(), 0, PcasAction::PREFETCH_SCHEDULE);
+    if (!r) return core::to_error(r);
+    return {};
+  }
+
+ private:
+  std::array<uint32_t, 4> pcas_{};
 };
 
-// Writes `value` into the rows of a QmdPatch (the template holds 0 there).
 inline void patch_qmd(uint32_t* qmd, const QmdPatch& p, uint64_t value) {
   for (uint32_t i = 0; i < p.n; ++i) {
-    const QmdField& f = *p.rows[i];
-    const core::BitField& b = f.bits;
-    uint64_t v = (value >> f.value_shift) >> b.shift;
-    const uint32_t width = b.hi - b.lo + 1u;
-    if (width < 64) v &= (uint64_t{1} << width) - 1;
-    const uint32_t bit = b.dword * 32u + b.lo;
-    for (uint32_t done = 0; done < width;) {
-      const uint32_t w = (bit + done) / 32, o = (bit + done) % 32;
-      const uint32_t take = std::min(32u - o, width - done);
-      const uint32_t mask = (take == 32 ? 0xFFFFFFFFu : ((1u << take) - 1u)) << o;
-      qmd[w] = (qmd[w] & ~mask) | ((static_cast<uint32_t>(v >> done) << o) & mask);
-      done += take;
-    }
+    const QmdPatch::Piece& c = p.pieces[i];
+    qmd[c.word] = (qmd[c.word] & ~c.mask) | ((static_cast<uint32_t>(value >> c.src) << c.dst) & c.mask);
   }
 }
 
@@ -668,14 +677,18 @@ Status NvComputeQueue::exec(const queues::Program& program, const queues::Kernel
   const uint32_t cb_bytes = static_cast<uint32_t>(round_up(p.cbuf0_bytes, 256));
   RAWGPU_ASSIGN(auto chunk, reserve_launch(cb_bytes + static_cast<uint32_t>(round_up(p.qmd_bytes, 256))));
   auto [cpu, gpu] = chunk;
-  Cbank0Launch l;
-  l.grid = grid;
-  l.block = block;
-  l.shared_window = kSharedWindow;
-  l.local_window = kLocalWindow;
-  l.grid_id = gpu;
-  l.sm_count = dev_->sm_count();
-  RAWGPU_TRY(marshal_cbank0(p.kernel, l, args.bytes(), {cpu, p.cbuf0_bytes}));
+  // cbuf0: the template (driver words marshal_cbank0 wrote at load), then what changes per
+  // launch. KernelArgs bytes are laid out like the C struct of the signature, as KPARAM_INFO is.
+  if (args.size() != p.kernel.explicit_args_size) {
+    return Error::invalid("exec " + p.info_.name,
+                          "the kernel takes " + std::to_string(p.kernel.explicit_args_size) +
+                              " bytes of arguments, got " + std::to_string(args.size()));
+  }
+  std::memcpy(cpu, p.cbuf0_template.data(), p.cbuf0_template.size());
+  const uint32_t dims[6] = {block.x, block.y, block.z, grid.x, grid.y, grid.z};
+  std::memcpy(cpu + kCbank0BlockDim, dims, sizeof dims);
+  std::memcpy(cpu + kCbank0GridId, &gpu, sizeof gpu);  // a unique id per launch
+  if (args.size()) std::memcpy(cpu + p.kernel.param_offset, args.bytes().data(), args.size());
   auto* qmd = reinterpret_cast<uint32_t*>(cpu + cb_bytes);
   std::memcpy(qmd, p.qmd.data(), p.qmd_bytes);
   patch_qmd(qmd, p.grid[0], grid.x);
@@ -686,10 +699,13 @@ Status NvComputeQueue::exec(const queues::Program& program, const queues::Kernel
   patch_qmd(qmd, p.block[2], block.z);
   patch_qmd(qmd, p.cbuf0, gpu);
   RAWGPU_ASSIGN(uint32_t* pb, reserve(4));
-  const core::EncodeResult r =
-      encode_send_pcas({pb, 4}, dev_->compute_class(), gpu + cb_bytes, PcasAction::PREFETCH_SCHEDULE);
-  if (!r) return core::to_error(r);
-  commit(r.dwords);
+  // SEND_PCAS_A + SEND_SIGNALING_PCAS2_B, encoded once at queue creation (pcas_); only the QMD
+  // address word changes (256-byte aligned and below 2^40: launch-ring chunks are).
+  pb[0] = pcas_[0];
+  pb[1] = static_cast<uint32_t>((gpu + cb_bytes) >> 8);
+  pb[2] = pcas_[2];
+  pb[3] = pcas_[3];
+  commit(4);
   return {};
 }
 
@@ -1162,6 +1178,7 @@ Result<std::unique_ptr<queues::ComputeQueue>> NvDevice::create_compute_queue(con
     return Error::invalid("create_compute_queue", "ring_bytes must be 8 x a power of two >= 16 entries");
   static std::atomic<uint32_t> n{0};
   auto q = std::make_unique<NvComputeQueue>(this, opts_.name.str() + " compute " + std::to_string(n++));
+  RAWGPU_TRY(q->prepare());
   RAWGPU_TRY(q->init(entries));
   return std::unique_ptr<queues::ComputeQueue>(std::move(q));
 }
@@ -1179,11 +1196,26 @@ Result<std::unique_ptr<queues::CopyQueue>> NvDevice::create_copy_queue(const que
   return std::unique_ptr<queues::CopyQueue>(std::move(q));
 }
 
-// The QMD rows of (key, slot): a QmdPatch.
+// The QMD rows of (key, slot), compiled into a QmdPatch (n == 0 when there are none, or when a
+// row has a bias or is wider than the pieces allow: the caller refuses the version then).
 QmdPatch find_patch(QmdVersion v, QmdKey key, uint8_t slot) {
   QmdPatch p;
-  for (const QmdField& f : qmd_fields(v))
-    if (f.key == key && f.slot == slot && p.n < p.rows.size()) p.rows[p.n++] = &f;
+  for (const QmdField& f : qmd_fields(v)) {
+    if (f.key != key || f.slot != slot) continue;
+    const core::BitField& b = f.bits;
+    if (b.bias != 0) return {};
+    const uint32_t width = b.hi - b.lo + 1u;
+    const uint32_t bit = b.dword * 32u + b.lo;
+    for (uint32_t done = 0; done < width;) {
+      const uint32_t w = (bit + done) / 32, o = (bit + done) % 32;
+      const uint32_t take = std::min(32u - o, width - done);
+      if (p.n == p.pieces.size()) return {};
+      p.pieces[p.n++] = {static_cast<uint16_t>(w), static_cast<uint8_t>(o),
+                         static_cast<uint8_t>(f.value_shift + b.shift + done),
+                         (take == 32 ? 0xFFFFFFFFu : ((1u << take) - 1u)) << o};
+      done += take;
+    }
+  }
   return p;
 }
 
@@ -1249,6 +1281,16 @@ Result<std::unique_ptr<queues::Program>> NvDevice::load(std::span<const uint8_t>
                              &p->block[2], &p->cbuf0})
     patch_qmd(p->qmd.data(), *pp, 0);
 
+  // The cbuf0 template (also checks the kernel's cbuf0 layout once, at load).
+  p->cbuf0_template.assign(p->cbuf0_bytes, 0);
+  {
+    Cbank0Launch l;
+    l.shared_window = kSharedWindow;
+    l.local_window = kLocalWindow;
+    l.sm_count = sm_count_;
+    std::vector<uint8_t> zeros(k->explicit_args_size, 0);
+    RAWGPU_TRY(marshal_cbank0(*k, l, zeros, p->cbuf0_template));
+  }
   p->image = std::move(img);
   queues::ProgramInfo& info = p->info_;
   info.name = k->name;

@@ -1852,9 +1852,10 @@ core::EncodeResult set_qmd_value(std::span<uint32_t> qmd, QmdVersion v, QmdKey k
 Result<QmdParams> decode_qmd(std::span<const uint32_t> qmd, QmdVersion v) {
   const QmdTable& t = qmd_table(v);
   const uint32_t n = t.layout.fixed_dwords;
-  const std::string op = std::string("QMD ") + t.name;
+  // Built only on failure: the simulator decodes a QMD per launch.
+  const auto op = [&t] { return std::string("QMD ") + t.name; };
   if (qmd.size() < n) {
-    return Error::invalid(op, "a " + std::string(t.name) + " QMD has " + std::to_string(n) +
+    return Error::invalid(op(), "a " + std::string(t.name) + " QMD has " + std::to_string(n) +
                                   " dwords, the buffer has " + std::to_string(qmd.size()));
   }
   const std::span<const uint32_t> d = qmd.first(n);
@@ -1863,20 +1864,20 @@ Result<QmdParams> decode_qmd(std::span<const uint32_t> qmd, QmdVersion v) {
     const uint64_t raw = core::get_raw(d, f.bits);
     const uint64_t want = f.key == K::kMajorVersion ? t.major : t.minor;
     if (raw != want) {
-      return Error::invalid(op, std::string(f.bits.name) + "=" + std::to_string(raw) + " where " +
+      return Error::invalid(op(), std::string(f.bits.name) + "=" + std::to_string(raw) + " where " +
                                     t.name + " has " + std::to_string(want) +
                                     " (a QMD of another version?)");
     }
   }
   if (const std::optional<core::FieldProblem> pr = core::find_field_problem(t.layout, d)) {
-    return Error::invalid(op, core::describe(*pr));
+    return Error::invalid(op(), core::describe(*pr));
   }
   std::array<std::array<uint64_t, 8>, kKeyCount> vals{};
   for (const QmdField& f : t.rows) {
     const uint64_t raw = core::get_raw(d, f.bits);
     if (f.key == K::kNone) {
       if (raw != 0) {
-        return Error::invalid(op, std::string(f.bits.name) + "=" + hex(raw) +
+        return Error::invalid(op(), std::string(f.bits.name) + "=" + hex(raw) +
                                       " is set, and QmdParams has no member for it (rawgpu does "
                                       "not set this field; format_qmd() shows it)");
       }
