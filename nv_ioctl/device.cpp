@@ -392,11 +392,13 @@ Status NvQueue::init(uint32_t entries) {
   RAWGPU_ASSIGN(pb_, dev_->alloc_raw(kPushbufferBytes, NvDevice::Placement::kHostPages, true, false,
                                      MemoryKind::kHost));
   pb_cpu_ = static_cast<uint32_t*>(pb_->cpu_ptr());
+  std::memset(pb_cpu_, 0, kPushbufferBytes);  // fault the pages in now, not on the hot path
   pb_gpu_ = pb_->gpu_addr();
   pb_dwords_ = kPushbufferBytes / 4;
   if (compute_) {
     RAWGPU_ASSIGN(launch_, dev_->alloc_raw(kLaunchRingBytes, NvDevice::Placement::kHostPages, true,
                                            false, MemoryKind::kHost));
+    std::memset(launch_->cpu_ptr(), 0, kLaunchRingBytes);
   }
 
   // Channel group (TSG, engine type GRAPHICS as tinygrad for both channels, §3.2 step 19).
