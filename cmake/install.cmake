@@ -8,7 +8,7 @@ install(TARGETS rawgpu EXPORT rawgpuTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(TARGETS rawgpu_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
-foreach(room core memory queues kfd nv_ioctl sim devices)
+foreach(room core memory queues kfd nv_ioctl qcom_kgsl sim devices)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${room}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/rawgpu/${room}
           FILES_MATCHING PATTERN "*.h")
 endforeach()
