@@ -28,6 +28,16 @@ const char* backend_title(core::Vendor v) {
   return "?";
 }
 
+// Errors of a backend's open name the device asked for: "open nv:0: open /dev/nvidiactl: …".
+core::Result<std::unique_ptr<queues::Device>> named(core::Result<std::unique_ptr<queues::Device>> r,
+                                                    const std::string& canonical) {
+  if (r.ok()) return r;
+  core::Error e = std::move(r).error();
+  if (e.op().find(canonical) != std::string::npos) return e;
+  return core::Error(e.kind(), "open " + canonical + ": " + e.op(), e.err(), e.status(),
+                     e.status_name(), e.hint());
+}
+
 }  // namespace
 
 // The simulated AMD machine: one GPU per profile, sim-amd:N is the Nth. RAWGPU_SIM_AMD
@@ -107,20 +117,23 @@ core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::
     if (!parsed->simulated) {
       o.sys_root = paths.sys;
       o.dev_root = paths.dev;
-      return kfd::open_device(sys, o);
+      return named(kfd::open_device(sys, o), canonical);
     }
     auto machine = sim::amd::Machine::create({.profiles = sim_amd_profiles()});
     if (!machine) return std::move(machine).error();
     std::shared_ptr<sim::amd::Machine> m(std::move(machine).value());
     o.simulated = true;
     o.keepalive = m;
-    return kfd::open_device(m->sys(), o);
+    return named(kfd::open_device(m->sys(), o), canonical);
   }
   if (parsed->vendor == core::Vendor::kNvidia) {
     nv::OpenOptions o;
     o.index = parsed->index;
     o.name = *parsed;
-    if (!parsed->simulated) return nv::open_device(sys, o);
+    if (!parsed->simulated) {
+      o.dev_root = paths.dev;
+      return named(nv::open_device(sys, o), canonical);
+    }
     // One simulated GPU per device: its machine holds just that profile.
     const std::string profile = sim_nv_profiles().at(parsed->index);
     auto machine = sim::nv::Machine::create({.profiles = {profile}});
@@ -129,7 +142,7 @@ core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::
     o.index = 0;
     o.simulated = true;
     o.keepalive = m;
-    return nv::open_device(m->sys(), o);
+    return named(nv::open_device(m->sys(), o), canonical);
   }
   return core::Error::unsupported(
       "open " + canonical, std::string("this build of rawgpu has no ") +

@@ -27,3 +27,14 @@ extern "C" __global__ void fill_u32(unsigned* out, unsigned value, unsigned n) {
 }
 
 extern "C" __global__ void empty() {}
+
+// basic.cl's private_sum: a per-thread array indexed at run time, so nvcc keeps it in local
+// memory (the stack: EIATTR_MIN_STACK_SIZE / FRAME_SIZE > 0).
+extern "C" __global__ void private_sum(unsigned* out, unsigned n) {
+  volatile unsigned buf[64];
+  unsigned i = blockIdx.x * blockDim.x + threadIdx.x;
+  for (unsigned k = 0; k < 64; ++k) buf[k] = i + 3 * k;
+  unsigned s = 0;
+  for (unsigned k = 0; k < 64; ++k) s += buf[(7 * k + i) & 63];
+  if (i < n) out[i] = s;
+}

@@ -218,6 +218,8 @@ class NvDevice final : public queues::Device {
   uint32_t sm() const { return sm_; }
   uint32_t sm_count() const { return sm_count_; }
   uint32_t* doorbell() const { return doorbell_; }
+  // dev_root + "/" + name: /dev/nvidiactl, /dev/nvidia<minor>, /dev/nvidia-uvm.
+  std::string node_path(const std::string& name) const { return opts_.dev_root + "/" + name; }
   const std::string& label() const { return label_; }
   uint64_t local_memory_va() const { return local_mem_ ? local_mem_->gpu_addr() : 0; }
   uint64_t local_memory_per_tpc() const { return local_per_tpc_; }
@@ -799,19 +801,20 @@ NvDevice::~NvDevice() {
 }
 
 Status NvDevice::init() {
-  int fd = sys_.open(kNvidiactlPath, O_RDWR | O_CLOEXEC, 0);
+  const std::string ctl_path = node_path("nvidiactl"), uvm_path = node_path("nvidia-uvm");
+  int fd = sys_.open(ctl_path.c_str(), O_RDWR | O_CLOEXEC, 0);
   if (fd < 0)
-    return Error::sys(std::string("open ") + kNvidiactlPath, -fd,
+    return Error::sys("open " + ctl_path, -fd,
                       -fd == ENOENT ? "is nvidia.ko (the open kernel module) loaded?" : "");
   ctl_fd_ = fd;
   RAWGPU_ASSIGN(abi_, detect_abi(sys_, ctl_fd_));
-  fd = sys_.open(kNvidiaUvmPath, O_RDWR | O_CLOEXEC, 0);
+  fd = sys_.open(uvm_path.c_str(), O_RDWR | O_CLOEXEC, 0);
   if (fd < 0)
-    return Error::sys(std::string("open ") + kNvidiaUvmPath, -fd,
+    return Error::sys("open " + uvm_path, -fd,
                       -fd == ENOENT ? "is nvidia-uvm.ko loaded? (modprobe nvidia-uvm)" : "");
   uvm_fd_ = fd;
-  fd = sys_.open(kNvidiaUvmPath, O_RDWR | O_CLOEXEC, 0);
-  if (fd < 0) return Error::sys(std::string("open ") + kNvidiaUvmPath + " (second fd)", -fd);
+  fd = sys_.open(uvm_path.c_str(), O_RDWR | O_CLOEXEC, 0);
+  if (fd < 0) return Error::sys("open " + uvm_path + " (second fd)", -fd);
   uvm_fd2_ = fd;
 
   // §3.1: client, UVM, card list.
@@ -833,7 +836,7 @@ Status NvDevice::init() {
   gpu_id_ = card.gpu_id;
 
   // §3.2.
-  const std::string node = gpu_node_path(minor_);
+  const std::string node = node_path("nvidia" + std::to_string(minor_));
   fd = sys_.open(node.c_str(), O_RDWR | O_CLOEXEC, 0);
   if (fd < 0) return Error::sys("open " + node, -fd);
   dev_fd_ = fd;
@@ -1039,7 +1042,7 @@ Result<std::unique_ptr<NvBuffer>> NvDevice::alloc_raw(uint64_t size, Placement w
     }
     if (cpu_map) {
       CpuMapRequest r;
-      r.node = vid ? gpu_node_path(minor_) : std::string(kNvidiactlPath);
+      r.node = node_path(vid ? "nvidia" + std::to_string(minor_) : std::string("nvidiactl"));
       r.register_node_fd = vid;
       r.map = {root_, device_, m.handle, 0, m.size, 0};
       RAWGPU_ASSIGN(CpuMapping cm, rm_map_to_cpu(sys_, ctl_fd_, r));

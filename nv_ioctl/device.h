@@ -30,6 +30,7 @@ inline constexpr uint64_t kGpuVaBase = 0x10'0000'0000ull;   // 64 GiB, as tinygr
 inline constexpr uint64_t kGpuVaLimit = 0x100'0000'0000ull; // 2^40
 
 struct OpenOptions {
+  std::string dev_root = "/dev";  // /dev/nvidiactl, /dev/nvidia<minor>, /dev/nvidia-uvm
   uint32_t index = 0;     // among NV_ESC_CARD_INFO's valid entries, in slot order
   core::DeviceName name;  // what the caller asked for (for properties and messages)
   bool simulated = false;

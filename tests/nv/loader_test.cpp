@@ -75,7 +75,7 @@ Layout layout_of(const CubinKernel& k) {
 void expect_basic_kernels(const Cubin& c, uint32_t sm) {
   const uint32_t param_offset = sm == 90 ? 0x210 : 0x160;
   EXPECT_EQ(c.sm, sm);
-  ASSERT_EQ(c.kernels.size(), 4u);
+  ASSERT_EQ(c.kernels.size(), 5u);
   std::set<std::string> names;
   for (const CubinKernel& k : c.kernels) {
     SCOPED_TRACE(k.name);
@@ -90,7 +90,7 @@ void expect_basic_kernels(const Cubin& c, uint32_t sm) {
     EXPECT_EQ(k.explicit_args_size, k.param_size);
     EXPECT_EQ(k.args.size(), k.params.size());
   }
-  EXPECT_EQ(names, (std::set<std::string>{"saxpy", "reduce_sum", "fill_u32", "empty"}));
+  EXPECT_EQ(names, (std::set<std::string>{"saxpy", "reduce_sum", "fill_u32", "empty", "private_sum"}));
 
   const CubinKernel* s = c.kernel("saxpy");
   ASSERT_NE(s, nullptr);
@@ -194,7 +194,11 @@ TEST_P(NvCubinReal, BasicKernels) {
   // Global .nv.info holds REGCOUNT, FRAME_SIZE and MIN_STACK_SIZE per kernel.
   size_t regcounts = 0;
   for (const nv::NvInfoRecord& r : c->info) regcounts += r.attribute == nv::EIATTR_REGCOUNT;
-  EXPECT_EQ(regcounts, 4u);
+  EXPECT_EQ(regcounts, 5u);
+  // private_sum keeps its array in local memory: the stack records say so.
+  const CubinKernel* ps = c->kernel("private_sum");
+  ASSERT_NE(ps, nullptr);
+  EXPECT_GE(std::max(ps->min_stack_size, ps->frame_size), 256u);
   std::printf("[ info     ] sm_%u registers: saxpy %u reduce_sum %u fill_u32 %u empty %u\n", sm,
               s->register_count, c->kernel("reduce_sum")->register_count,
               c->kernel("fill_u32")->register_count, c->kernel("empty")->register_count);
@@ -266,7 +270,7 @@ TEST(NvCubin, SimCubinLoadsLikeARealOne) {
     for (const CubinKernel& k : c->kernels) EXPECT_EQ(k.register_count, nv::kSimNvRegisterCount);
 
     // One R_CUDA_64 per stub; after relocation blob_va is the GPU address of the host object.
-    ASSERT_EQ(c->relocations.size(), 4u);
+    ASSERT_EQ(c->relocations.size(), 5u);
     constexpr uint64_t kBase = 0x10'0000'0000ull;
     ASSERT_TRUE(nv::relocate(c->image, kBase, c->relocations).ok());
     const CubinKernel* s = c->kernel("saxpy");
