@@ -127,9 +127,14 @@ json to_json(const devices::Discovery& d) {
     json skipped = json::array();
     for (const auto& s : d.kfd->skipped)
       skipped.push_back({{"index", s.index}, {"error", s.reason}});
+    json render = json::array();
+    for (const auto& r : d.kfd_render_nodes)
+      render.push_back({{"node", r.node}, {"pci", r.pci.str()}, {"path", r.render.path},
+                        {"minor", r.render.minor}, {"source", r.render.source}});
     j["kfd"] = {{"generation_id", d.kfd->generation_id},
                 {"nodes", std::move(nodes)},
-                {"skipped", std::move(skipped)}};
+                {"skipped", std::move(skipped)},
+                {"render_nodes", std::move(render)}};
   }
   j["kgsl"] = nullptr;
   if (d.kgsl) j["kgsl"] = {{"gpu_model", d.kgsl->gpu_model}};
@@ -193,6 +198,9 @@ void print_human(const devices::Discovery& d, std::ostream& os) {
          << gib(n->vram_bytes()) << " VRAM  renderD" << n->drm_render_minor() << "  num_xcc "
          << n->num_xcc() << "  wave" << n->wave_front_size() << "  gpu_id " << n->gpu_id << "\n";
     }
+    for (const auto& r : d.kfd_render_nodes)
+      os << "  node " << r.node << "  " << r.pci.str() << "  " << r.render.path << " (from "
+         << r.render.source << ")\n";
     for (const kfd::SkippedNode& s : d.kfd->skipped) {
       os << "  node " << s.index << "  not readable: " << core::errno_name(s.err);
       if (s.err == EPERM) os << " (the device cgroup hides this GPU from this process)";
