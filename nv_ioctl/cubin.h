@@ -304,7 +304,8 @@ struct SimNvEntryStub {
   uint32_t param_offset;  // where the arguments start in cbuf0 (= EIATTR_PARAM_CBANK offset)
   uint32_t param_size;    // bytes of arguments (= EIATTR_CBANK_PARAM_SIZE)
   uint32_t shared_size;   // static shared bytes the host kernel declared (its `lds`)
-  uint32_t reserved;
+  uint32_t private_size;  // local (private) bytes per thread it declared (`private N`), also in
+                          // EIATTR_MIN_STACK_SIZE / FRAME_SIZE as nvcc reports a stack
   char symbol[224];  // host function name, NUL-terminated
 };
 static_assert(sizeof(SimNvEntryStub) == 256);

@@ -323,8 +323,9 @@ core::Result<std::vector<uint8_t>> pack_nv_sim_code_object(std::span<const uint8
   for (size_t i = 0; i < n; ++i) {
     nv_info_sval(info, nv::EIATTR_REGCOUNT,
                  nv::EiattrSymbolValue{func_sym(i), nv::kSimNvRegisterCount});
-    nv_info_sval(info, nv::EIATTR_FRAME_SIZE, nv::EiattrSymbolValue{func_sym(i), 0});
-    nv_info_sval(info, nv::EIATTR_MIN_STACK_SIZE, nv::EiattrSymbolValue{func_sym(i), 0});
+    const uint32_t stack = kernels[i].private_bytes;  // local memory per thread, as nvcc's stack
+    nv_info_sval(info, nv::EIATTR_FRAME_SIZE, nv::EiattrSymbolValue{func_sym(i), stack});
+    nv_info_sval(info, nv::EIATTR_MIN_STACK_SIZE, nv::EiattrSymbolValue{func_sym(i), stack});
   }
   RAWGPU_TRY(add(kInfo, ".nv.info", nv::kShtNvInfo, 0, info, 4, 0, kSymtab, 0));
   for (size_t i = 0; i < n; ++i) {
@@ -376,6 +377,7 @@ core::Result<std::vector<uint8_t>> pack_nv_sim_code_object(std::span<const uint8
     st.param_offset = facts->param_offset;
     st.param_size = k.explicit_size;
     st.shared_size = k.lds;
+    st.private_size = k.private_bytes;
     std::memcpy(st.symbol, k.host_symbol.c_str(), k.host_symbol.size() + 1);
     std::vector<uint8_t> text;
     append_pod(text, st);

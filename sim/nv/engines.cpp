@@ -835,6 +835,35 @@ class Exec {
       }
     }
 
+    // Local (private) memory: each thread's slice of the buffer SET_SHADER_LOCAL_MEMORY_A/B named,
+    // as big as the QMD's SHADER_LOCAL_MEMORY_HIGH_SIZE says; the CTA's threads together must fit
+    // the per-TPC size of SET_SHADER_LOCAL_MEMORY_NON_THROTTLED (tinygrad's sizing, fact sheet
+    // §3.2 step 29). Host kernels run one CTA at a time, so one CTA's worth is used.
+    uint64_t private_base = 0;
+    uint32_t private_size = 0;
+    if (stub.private_size != 0) {
+      const uint64_t local = (uint64_t{s_.local_memory_hi} << 32) | s_.local_memory_lo;
+      const uint64_t per_tpc = (uint64_t{s_.local_nt[0] & 0xFF} << 32) | s_.local_nt[1];
+      const uint64_t cta_threads = uint64_t{q.block[0]} * q.block[1] * q.block[2];
+      if (q.shader_local_memory_high_size < stub.private_size) {
+        return qmd_illegal(kname() + " needs " + std::to_string(stub.private_size) +
+                           " bytes of local memory per thread, the QMD gives " +
+                           std::to_string(q.shader_local_memory_high_size) +
+                           " (SHADER_LOCAL_MEMORY_HIGH_SIZE)");
+      }
+      if (local == 0 || per_tpc < cta_threads * q.shader_local_memory_high_size) {
+        return qmd_illegal(kname() + " uses local memory but the channel's local memory buffer is " +
+                           (local == 0 ? std::string("not set (SET_SHADER_LOCAL_MEMORY_A/B)")
+                                       : "too small: " + std::to_string(per_tpc) +
+                                             " bytes per TPC for " + std::to_string(cta_threads) +
+                                             " threads of " +
+                                             std::to_string(q.shader_local_memory_high_size) +
+                                             " bytes (SET_SHADER_LOCAL_MEMORY_NON_THROTTLED)"));
+      }
+      private_base = local;
+      private_size = q.shader_local_memory_high_size;
+    }
+
     rg_sim_kernel_fn fn = nullptr;
     const Step hs = host_function(stub.blob_va, symbol, &fn);
     if (hs != Step::kDone) return hs;
@@ -855,6 +884,8 @@ class Exec {
     wg.lds_size = stub.shared_size;
     wg.ctx = &ctx;
     wg.mem = &kernel_mem;
+    wg.private_base = private_base;
+    wg.private_size = private_size;
     gpu_.launches.fetch_add(1, std::memory_order_relaxed);
     for (uint32_t z = 0; z < q.grid[2]; ++z) {
       for (uint32_t y = 0; y < q.grid[1]; ++y) {

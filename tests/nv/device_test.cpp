@@ -145,6 +145,29 @@ TEST_P(NvDevice, Saxpy) {
   EXPECT_EQ(bad, 0u);
 }
 
+// A kernel with a per-thread array in local memory (nvcc: the stack; the simulator: `private`):
+// the device's local memory buffer and the QMD's per-thread size carry it.
+TEST_P(NvDevice, LocalMemory) {
+  auto priv = program("private_sum");
+  ASSERT_TRUE(priv);
+  EXPECT_GE(priv->info().private_segment_size, 256u);
+  const uint32_t n = 100'003, block = 256;
+  auto out = buffer(n * 4ull, MemoryKind::kDeviceMapped);
+  auto q = dev_->create_compute_queue().value();
+  auto done = dev_->create_signal(0).value();
+  KernelArgs a;
+  a.ptr(*out).u32(n);
+  ASSERT_OK(q->exec(*priv, a, {(n + block - 1) / block}, {block}));
+  ASSERT_OK(q->signal(*done, 1));
+  ASSERT_OK(q->submit());
+  auto w = done->wait(1, 30s);
+  ASSERT_TRUE(w.ok()) << w.error().message();
+  const auto* o = static_cast<const uint32_t*>(out->cpu_ptr());
+  uint32_t bad = 0;
+  for (uint32_t i = 0; i < n; ++i) bad += o[i] != 64 * i + 6048;
+  EXPECT_EQ(bad, 0u);
+}
+
 TEST_P(NvDevice, Reduction) {
   auto prog = program("reduce_sum");
   ASSERT_TRUE(prog);
