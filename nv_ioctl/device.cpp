@@ -36,6 +36,8 @@ using queues::MemoryKind;
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kHugePage = 2ull << 20;
 constexpr uint64_t kHugeThreshold = 8ull << 20;  // tinygrad: 2 MiB pages from 8 MiB (§3.4)
+constexpr uint64_t kBigPage = 64 * 1024;         // the GPU MMU's big page on Pascal and later
+constexpr uint64_t kBigThreshold = 256 * 1024;
 constexpr uint32_t kSignalSlotBytes = 32;  // {value, -, timestamp payload, timestamp} (below)
 constexpr uint64_t kSignalPoolBytes = 64 * 1024;
 constexpr uint32_t kDefaultGpfifoEntries = 1024;
@@ -52,7 +54,7 @@ constexpr uint64_t kSharedWindow = 0x7294'0000'0000ull;
 constexpr uint32_t kMinLocalPerThread = 0x640;
 // NVOS32 attr / attr2 fields (fact sheet §3.4).
 constexpr uint32_t kAttrPhysContiguous = 2u << 27, kAttrPhysNoncontiguous = 3u << 27;
-constexpr uint32_t kAttrPageHuge = 3u << 23;
+constexpr uint32_t kAttrPageHuge = 3u << 23, kAttrPageBig = 2u << 23;  // NVOS32_ATTR_PAGE_SIZE
 constexpr uint32_t kAttrLocationPci = 1u << 25;
 constexpr uint32_t kAttr2ZbcPreferNo = 1u, kAttr2CacheableYes = 1u << 2, kAttr2CacheableNo = 2u << 2;
 constexpr uint32_t kAttr2PageHuge2M = 1u << 20;
@@ -984,8 +986,11 @@ Result<uint64_t> NvDevice::ensure_local_memory(uint32_t per_thread) {
 Result<std::unique_ptr<NvBuffer>> NvDevice::alloc_raw(uint64_t size, Placement where, bool cpu_map,
                                                       bool contiguous, MemoryKind kind) {
   if (size == 0) return Error::invalid("alloc", "size 0");
+  // Page size by size (video memory): 2 MiB from 8 MiB (tinygrad), 64 KiB (the big page) from
+  // 256 KiB, else 4 KiB. Host memory is mapped with 4 KiB pages (§3.4).
   const bool huge = where == Placement::kVidmem && size >= kHugeThreshold;
-  const uint64_t page = huge ? kHugePage : kPage;
+  const bool big = !huge && where == Placement::kVidmem && size >= kBigThreshold;
+  const uint64_t page = huge ? kHugePage : big ? kBigPage : kPage;
   MemInfo m;
   m.size = round_up(size, page);
   // A guard page follows every buffer in the GPU VA space: an access past the end faults
@@ -1026,7 +1031,8 @@ Result<std::unique_ptr<NvBuffer>> NvDevice::alloc_raw(uint64_t size, Placement w
     const bool vid = where == Placement::kVidmem;
     p.type = vid ? NVOS32_TYPE_IMAGE : NVOS32_TYPE_NOTIFIER;
     p.flags = vid ? kVidmemFlags : kSysmemFlags;
-    p.attr = (contiguous ? kAttrPhysContiguous : kAttrPhysNoncontiguous) | (huge ? kAttrPageHuge : 0) |
+    p.attr = (contiguous ? kAttrPhysContiguous : kAttrPhysNoncontiguous) |
+             (huge ? kAttrPageHuge : big ? kAttrPageBig : 0) |
              (vid ? 0 : kAttrLocationPci);
     p.attr2 = kAttr2ZbcPreferNo | (vid ? kAttr2CacheableYes : kAttr2CacheableNo) |
               (huge ? kAttr2PageHuge2M : 0);

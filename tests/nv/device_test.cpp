@@ -370,6 +370,12 @@ TEST_P(NvDevice, BuffersAreReleased) {
   auto big = dev_->alloc(16 << 20, MemoryKind::kDevice);  // 2 MiB pages
   ASSERT_TRUE(big.ok()) << big.error().message();
   EXPECT_EQ((*big)->gpu_addr() % (2 << 20), 0u);
+  auto mid = dev_->alloc(1 << 20, MemoryKind::kDevice);  // 64 KiB pages
+  ASSERT_TRUE(mid.ok()) << mid.error().message();
+  EXPECT_EQ((*mid)->gpu_addr() % (64 << 10), 0u);
+  auto odd = dev_->alloc(300 << 10, MemoryKind::kDeviceMapped);  // rounded up to 64 KiB pages
+  ASSERT_TRUE(odd.ok()) << odd.error().message();
+  EXPECT_EQ((*odd)->size(), 320u << 10);
   std::vector<std::unique_ptr<queues::Signal>> sigs;
   for (int i = 0; i < 100; ++i) sigs.push_back(dev_->create_signal(i).value());
   for (int i = 0; i < 100; ++i) EXPECT_EQ(sigs[i]->value(), static_cast<uint64_t>(i));
