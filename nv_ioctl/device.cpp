@@ -325,14 +325,19 @@ Status NvSignal::wait(uint64_t target, std::chrono::milliseconds timeout) {
   if (value() >= target) return {};
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + timeout;
-  for (int i = 0; i < 4000; ++i) {
+  // Spin, then yield-spin for up to 1 ms (most waits on a busy queue end within microseconds, and
+  // yielding lets a co-scheduled producer run), then back off to short sleeps: the driver has no
+  // wait to sleep in without OS events. The channels' error notifiers are checked as we go.
+  for (uint32_t i = 1;; ++i) {
     if (value() >= target) return {};
-    if ((i & 63) == 63 && std::chrono::steady_clock::now() > start + std::chrono::microseconds(50))
-      break;
+    if ((i & 63) == 0) {
+      const auto spent = std::chrono::steady_clock::now() - start;
+      if (spent > std::chrono::milliseconds(1) || spent > timeout) break;
+      if ((i & 4095) == 0 && !dev_->check_channels().ok()) break;
+      if (spent > std::chrono::microseconds(20)) std::this_thread::yield();
+    }
   }
-  // The driver has no wait we can sleep in without OS events: back off from yields to short
-  // sleeps, checking the channels' error notifiers as we go.
-  auto nap = std::chrono::microseconds(2);
+  auto nap = std::chrono::microseconds(10);
   for (uint32_t i = 0;; ++i) {
     if (value() >= target) return {};
     if ((i & 15) == 0) {
