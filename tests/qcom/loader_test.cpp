@@ -1,2 +1,2 @@
-// TEMPORARY placeholder.
+// Placeholder until the loader tests land.
 #include <gtest/gtest.h>
