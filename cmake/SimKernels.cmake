@@ -1,11 +1,12 @@
 # rawgpu_add_sim_kernels(NAME SOURCE file.c [OUTPUT_DIR dir] AMD_TARGETS gfx1100 gfx942 ...
-#                        [NV_TARGETS sm_86 sm_90 ...])
+#                        [NV_TARGETS sm_86 sm_90 ...] [QCOM_TARGETS a630 a660 ...])
 # Builds a C file of simulator kernels (sim/kernel_abi.h) into a host shared object and packs it
 # into one simulator code object per target: OUTPUT_DIR/NAME_<target>.co (default: the current
-# binary dir); AMD targets get the AMDHSA container, NV targets the cubin layout.
+# binary dir); AMD targets get the AMDHSA container, NV targets the cubin layout, QCOM targets the
+# Adreno compiler library layout.
 # Defines the custom target NAME that produces them.
 function(rawgpu_add_sim_kernels name)
-  cmake_parse_arguments(A "" "SOURCE;OUTPUT_DIR" "AMD_TARGETS;NV_TARGETS" ${ARGN})
+  cmake_parse_arguments(A "" "SOURCE;OUTPUT_DIR" "AMD_TARGETS;NV_TARGETS;QCOM_TARGETS" ${ARGN})
   if(NOT A_OUTPUT_DIR)
     set(A_OUTPUT_DIR ${CMAKE_CURRENT_BINARY_DIR})
   endif()
@@ -32,6 +33,14 @@ function(rawgpu_add_sim_kernels name)
       COMMAND rawgpu_simpack nv:${sm} $<TARGET_FILE:${name}_host> ${out}
       DEPENDS rawgpu_simpack ${name}_host
       COMMENT "sim cubin ${name} for ${sm}")
+    list(APPEND outputs ${out})
+  endforeach()
+  foreach(chip ${A_QCOM_TARGETS})
+    set(out ${A_OUTPUT_DIR}/${name}_${chip}.co)
+    add_custom_command(OUTPUT ${out}
+      COMMAND rawgpu_simpack qcom:${chip} $<TARGET_FILE:${name}_host> ${out}
+      DEPENDS rawgpu_simpack ${name}_host
+      COMMENT "sim Adreno library ${name} for ${chip}")
     list(APPEND outputs ${out})
   endforeach()
   add_custom_target(${name} ALL DEPENDS ${outputs})

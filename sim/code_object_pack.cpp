@@ -15,6 +15,7 @@
 #include "kfd/hsaco.h"
 #include "kfd/packets.h"
 #include "nv_ioctl/cubin.h"
+#include "qcom_kgsl/loader.h"
 #include "sim/kernel_abi.h"
 
 namespace rawgpu::sim {
@@ -423,6 +424,93 @@ core::Result<std::vector<uint8_t>> pack_nv_sim_code_object(std::span<const uint8
                          view.sections()[kText + i].addr + offsetof(nv::SimNvEntryStub, blob_va));
   for (const auto& [at, value] : patches) std::memcpy(elf.data() + at, &value, sizeof value);
   return elf;
+}
+
+core::Result<std::vector<uint8_t>> pack_qcom_sim_code_object(std::span<const uint8_t> host_so,
+                                                             std::string_view chip) {
+  using namespace rawgpu::qcom;
+  const std::string op = "pack Adreno sim code object";
+  if (chip != "a630" && chip != "a640" && chip != "a650" && chip != "a660") {
+    return Error::invalid(op, "unknown chip '" + std::string(chip) +
+                                  "' (a630, a640, a650, a660; a7xx dispatch is not supported)");
+  }
+  core::Result<std::vector<SimKernelDecl>> decls = read_sim_kernels(host_so);
+  if (!decls) return std::move(decls).error();
+  if (decls->empty()) return Error::invalid(op, "the host object declares no RG_SIM_KERNEL");
+  std::vector<uint8_t> out;
+  auto put32 = [&](size_t at, uint32_t v) { std::memcpy(out.data() + at, &v, 4); };
+  for (size_t ki = 0; ki < decls->size(); ++ki) {
+    const SimKernelDecl& d = (*decls)[ki];
+    if (d.args.size() > kSimQcomMaxArgs) {
+      return Error::invalid(op, d.name + ": more than 32 arguments");
+    }
+    if (d.host_symbol.size() >= sizeof(SimQcomEntryStub::symbol)) {
+      return Error::invalid(op, d.name + ": host symbol longer than 119 characters");
+    }
+    if (d.explicit_size > kConstFileBytes) {
+      return Error::invalid(op, d.name + ": arguments exceed the 2048-byte constant file");
+    }
+    // Layout of one library (loader.h): header, 12-entry section table, register descriptor,
+    // image descriptor + name + argument records, then the image at a 128-byte boundary.
+    const size_t base = out.size();
+    constexpr uint32_t kSections = 12;
+    const uint32_t reg_off = kLibSectionTableAt + kSections * kLibSectionEntrySize;  // 0x120
+    const uint32_t desc_off = reg_off + 0x20;
+    const uint32_t args_off = (desc_off + kDescName + static_cast<uint32_t>(d.name.size()) + 3) / 4 * 4;
+    const uint32_t desc_size = args_off - desc_off + kArgRecordMin * static_cast<uint32_t>(d.args.size()) + 4;
+    const uint32_t image_off = (desc_off + desc_size + 127) / 128 * 128;
+    const uint32_t image_size = static_cast<uint32_t>(sizeof(SimQcomEntryStub) + sizeof(SimQcomBlobHeader) + host_so.size());
+    const uint32_t lib_end = image_off + image_size;
+    const uint32_t lib_size = (lib_end + 255) / 256 * 256;
+    out.resize(base + lib_size, 0);
+    put32(base + kLibNumSectionsAt, kSections);
+    auto section = [&](uint32_t id, uint32_t off, uint32_t size) {
+      const size_t e = base + kLibSectionTableAt + size_t{id} * kLibSectionEntrySize;
+      put32(e, id);
+      put32(e + 4, off);
+      put32(e + 8, size);
+      put32(e + 12, size != 0 ? 1 : 0);
+      put32(e + 16, 0);
+    };
+    for (uint32_t id = 0; id < kSections; ++id) section(id, 0, 0);
+    section(kSecProgram, reg_off, 0x20);
+    section(kSecImage, image_off, image_size);
+    section(kSecCode, image_off, image_size);
+    section(kSecImageDesc, desc_off, desc_size);
+    put32(base + reg_off + kRegDescFregs, kSimQcomFullRegs);
+    put32(base + reg_off + kRegDescHregs, 0);
+    put32(base + desc_off + kDescPvtmem, d.private_bytes);
+    put32(base + desc_off + kDescShmem, d.lds);
+    std::memcpy(out.data() + base + desc_off + kDescName, d.name.data(), d.name.size());
+    for (size_t i = 0; i < d.args.size(); ++i) {
+      const size_t rec = base + args_off + i * kArgRecordMin;
+      put32(rec, kArgRecordMin);
+      put32(rec + 12, d.offsets[i] / 4);  // C-struct offsets of >= 4-byte types are dword aligned
+      put32(rec + 28, kArgTypeBuffer);
+    }
+    SimQcomEntryStub stub{};
+    std::memcpy(stub.magic, kSimQcomEntryMagic, sizeof stub.magic);
+    stub.blob_offset = sizeof(SimQcomEntryStub);
+    stub.next_library = ki + 1 < decls->size() ? lib_size : 0;
+    stub.param_size = d.explicit_size;
+    stub.shared_size = d.lds;
+    stub.private_size = d.private_bytes;
+    stub.num_args = static_cast<uint32_t>(d.args.size());
+    for (size_t i = 0; i < d.args.size(); ++i) {
+      stub.arg_kinds[i] = d.args[i].pointer ? 0 : 1;
+      stub.arg_sizes[i] = static_cast<uint16_t>(d.args[i].size);
+    }
+    std::memcpy(stub.symbol, d.host_symbol.data(), d.host_symbol.size());
+    SimQcomBlobHeader bh{};
+    std::memcpy(bh.magic, kSimQcomBlobMagic, sizeof bh.magic);
+    bh.abi_version = RG_SIM_ABI_VERSION;
+    bh.so_size = static_cast<uint32_t>(host_so.size());
+    bh.so_hash = kfd::sim_hash(host_so.data(), host_so.size());
+    std::memcpy(out.data() + base + image_off, &stub, sizeof stub);
+    std::memcpy(out.data() + base + image_off + sizeof stub, &bh, sizeof bh);
+    std::memcpy(out.data() + base + image_off + sizeof stub + sizeof bh, host_so.data(), host_so.size());
+  }
+  return out;
 }
 
 }  // namespace rawgpu::sim

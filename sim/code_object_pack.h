@@ -54,4 +54,14 @@ core::Result<std::vector<uint8_t>> pack_amd_sim_code_object(std::span<const uint
 core::Result<std::vector<uint8_t>> pack_nv_sim_code_object(std::span<const uint8_t> host_so,
                                                            std::string_view sm);
 
+// Packs a host shared object into an Adreno simulator code object for `chip` ("a630", "a660"; the
+// a6xx chips of qcom_kgsl/a6xx.h): per RG_SIM_KERNEL one library in the Qualcomm compiler's
+// layout (qcom_kgsl/loader.h: register descriptor, image descriptor with the kernel name, private
+// and local sizes and one type-0 argument record per argument at its C-struct offset / 4), whose
+// image is a SimQcomEntryStub + SimQcomBlobHeader + the host object; libraries 256-byte aligned
+// and chained by the stub's next_library. qcom::parse_qcom_program loads it and flags it
+// simulated.
+core::Result<std::vector<uint8_t>> pack_qcom_sim_code_object(std::span<const uint8_t> host_so,
+                                                             std::string_view chip);
+
 }  // namespace rawgpu::sim

@@ -2,6 +2,7 @@
 // sim/kernel_abi.h) into a simulator code object in a backend's container.
 //   rawgpu-simpack amd:gfx1100 libkernels.so kernels_gfx1100.co
 //   rawgpu-simpack nv:sm_90 libkernels.so kernels_sm_90.co      (cubin layout)
+//   rawgpu-simpack qcom:a630 libkernels.so kernels_a630.co      (Adreno compiler library layout)
 // Used by the CMake helper rawgpu_add_sim_kernels() (cmake/SimKernels.cmake).
 #include <cstdio>
 #include <fstream>
@@ -13,7 +14,7 @@
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: rawgpu-simpack amd:<gfx target>|nv:sm_<NN> HOST_SO OUT\n");
+    std::fprintf(stderr, "usage: rawgpu-simpack amd:<gfx target>|nv:sm_<NN>|qcom:a<NNN> HOST_SO OUT\n");
     return 2;
   }
   const std::string target = argv[1];
@@ -24,9 +25,10 @@ int main(int argc, char** argv) {
   }
   std::vector<uint8_t> so((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   rawgpu::core::Result<std::vector<uint8_t>> out = rawgpu::core::Error::invalid(
-      "rawgpu-simpack", "unknown container '" + target + "' (expected amd:<gfx target> or nv:sm_<NN>)");
+      "rawgpu-simpack", "unknown container '" + target + "' (expected amd:<gfx target>, nv:sm_<NN> or qcom:a<NNN>)");
   if (target.rfind("amd:", 0) == 0) out = rawgpu::sim::pack_amd_sim_code_object(so, target.substr(4));
   if (target.rfind("nv:", 0) == 0) out = rawgpu::sim::pack_nv_sim_code_object(so, target.substr(3));
+  if (target.rfind("qcom:", 0) == 0) out = rawgpu::sim::pack_qcom_sim_code_object(so, target.substr(5));
   if (!out) {
     std::fprintf(stderr, "rawgpu-simpack: %s\n", out.error().message().c_str());
     return 1;
