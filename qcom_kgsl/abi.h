@@ -49,7 +49,7 @@ inline constexpr uint32_t KGSL_VERSION_MINOR = 14;
 // =============================================================================================
 // Context flags (msm_kgsl.h "context flags"; sheet §1.6 for what the kernel does with them).
 
-inline constexpr uint32_t KGSL_CONTEXT_SAVE_GMEM = 0x00000001;  // dropped by the kernel
+inline constexpr uint32_t KGSL_CONTEXT_SAVE_GMEM = 0x00000001;      // dropped by the kernel
 inline constexpr uint32_t KGSL_CONTEXT_NO_GMEM_ALLOC = 0x00000002;  // required
 inline constexpr uint32_t KGSL_CONTEXT_SUBMIT_IB_LIST = 0x00000004;
 inline constexpr uint32_t KGSL_CONTEXT_CTX_SWITCH = 0x00000008;
@@ -103,7 +103,8 @@ inline constexpr uint32_t kTinygradContextFlags =
     kgsl_context_preempt_style(KGSL_CONTEXT_PREEMPT_STYLE_FINEGRAIN);
 static_assert(kTinygradContextFlags == 0x04008A12);  // sheet §1.6
 // Turnip's context (tu_knl_kgsl.cc; sheet §1.6): SAVE_GMEM | NO_GMEM_ALLOC | PREAMBLE.
-static_assert((KGSL_CONTEXT_SAVE_GMEM | KGSL_CONTEXT_NO_GMEM_ALLOC | KGSL_CONTEXT_PREAMBLE) == 0x13);
+static_assert((KGSL_CONTEXT_SAVE_GMEM | KGSL_CONTEXT_NO_GMEM_ALLOC | KGSL_CONTEXT_PREAMBLE) ==
+              0x13);
 
 // =============================================================================================
 // Command batch, command object and sync point flags (msm_kgsl.h; sheet §1.8).
@@ -114,8 +115,8 @@ inline constexpr uint64_t KGSL_CMDBATCH_SUBMIT_IB_LIST = KGSL_CONTEXT_SUBMIT_IB_
 inline constexpr uint64_t KGSL_CMDBATCH_CTX_SWITCH = KGSL_CONTEXT_CTX_SWITCH;          // 0x008
 inline constexpr uint64_t KGSL_CMDBATCH_PROFILING = 0x00000010;
 inline constexpr uint64_t KGSL_CMDBATCH_PROFILING_KTIME = 0x00000020;
-inline constexpr uint64_t KGSL_CMDBATCH_END_OF_FRAME = KGSL_CONTEXT_END_OF_FRAME;  // 0x100
-inline constexpr uint64_t KGSL_CMDBATCH_SYNC = KGSL_CONTEXT_SYNC;                  // 0x400
+inline constexpr uint64_t KGSL_CMDBATCH_END_OF_FRAME = KGSL_CONTEXT_END_OF_FRAME;      // 0x100
+inline constexpr uint64_t KGSL_CMDBATCH_SYNC = KGSL_CONTEXT_SYNC;                      // 0x400
 inline constexpr uint64_t KGSL_CMDBATCH_PWR_CONSTRAINT = KGSL_CONTEXT_PWR_CONSTRAINT;  // 0x800
 
 inline constexpr uint32_t KGSL_CMDLIST_IB = 0x00000001;
@@ -129,8 +130,8 @@ inline constexpr uint32_t KGSL_CMD_SYNCPOINT_TYPE_FENCE = 1;
 inline constexpr uint32_t KGSL_CMD_SYNCPOINT_TYPE_TIMELINE = 2;  // newer kernels (sheet §1.8)
 
 // Kernel limits checked on GPU_COMMAND (KA adreno.c / K kgsl_drawobj.c; sheet §1.8).
-inline constexpr uint32_t kKgslMaxCmds = 2000;       // numcmds, numobjs
-inline constexpr uint32_t kKgslMaxSyncs = 32;        // numsyncs
+inline constexpr uint32_t kKgslMaxCmds = 2000;         // numcmds, numobjs
+inline constexpr uint32_t kKgslMaxSyncs = 32;          // numsyncs
 inline constexpr uint32_t kKgslMaxIbDwords = 0xFFFFF;  // per IB, size / 4
 
 // =============================================================================================
@@ -225,37 +226,37 @@ inline constexpr uint32_t KGSL_FLAGS_PER_CONTEXT_TIMESTAMPS = 0x00000200;
 // Properties (msm_kgsl.h KGSL_PROP_*; payloads and behaviour in sheet §1.4; newer ids from the
 // 2025 header, where the sheet lists them).
 
-inline constexpr uint32_t KGSL_PROP_DEVICE_INFO = 0x01;     // kgsl_devinfo
-inline constexpr uint32_t KGSL_PROP_DEVICE_SHADOW = 0x02;   // kgsl_shadowprop
+inline constexpr uint32_t KGSL_PROP_DEVICE_INFO = 0x01;    // kgsl_devinfo
+inline constexpr uint32_t KGSL_PROP_DEVICE_SHADOW = 0x02;  // kgsl_shadowprop
 inline constexpr uint32_t KGSL_PROP_DEVICE_POWER = 0x03;
 inline constexpr uint32_t KGSL_PROP_SHMEM = 0x04;
 inline constexpr uint32_t KGSL_PROP_SHMEM_APERTURES = 0x05;
-inline constexpr uint32_t KGSL_PROP_MMU_ENABLE = 0x06;      // int32_t
+inline constexpr uint32_t KGSL_PROP_MMU_ENABLE = 0x06;  // int32_t
 inline constexpr uint32_t KGSL_PROP_INTERRUPT_WAITS = 0x07;
 inline constexpr uint32_t KGSL_PROP_VERSION = 0x08;         // kgsl_version (exact size)
 inline constexpr uint32_t KGSL_PROP_GPU_RESET_STAT = 0x09;  // u32 in ctx id, out KGSL_CTX_STAT_*
 inline constexpr uint32_t KGSL_PROP_PWRCTRL = 0x0E;
-inline constexpr uint32_t KGSL_PROP_PWR_CONSTRAINT = 0x12;  // SETPROPERTY: kgsl_device_constraint
-inline constexpr uint32_t KGSL_PROP_UCHE_GMEM_VADDR = 0x13; // uint64_t
+inline constexpr uint32_t KGSL_PROP_PWR_CONSTRAINT = 0x12;   // SETPROPERTY: kgsl_device_constraint
+inline constexpr uint32_t KGSL_PROP_UCHE_GMEM_VADDR = 0x13;  // uint64_t
 inline constexpr uint32_t KGSL_PROP_SP_GENERIC_MEM = 0x14;
-inline constexpr uint32_t KGSL_PROP_UCODE_VERSION = 0x15;   // kgsl_ucode_version
+inline constexpr uint32_t KGSL_PROP_UCODE_VERSION = 0x15;  // kgsl_ucode_version
 inline constexpr uint32_t KGSL_PROP_GPMU_VERSION = 0x16;
 inline constexpr uint32_t KGSL_PROP_HIGHEST_BANK_BIT = 0x17;  // uint32_t
 inline constexpr uint32_t KGSL_PROP_DEVICE_BITNESS = 0x18;    // uint32_t: 48 or 32
 inline constexpr uint32_t KGSL_PROP_DEVICE_QDSS_STM = 0x19;
 inline constexpr uint32_t KGSL_PROP_MIN_ACCESS_LENGTH = 0x1A;
-inline constexpr uint32_t KGSL_PROP_UBWC_MODE = 0x1B;           // uint32_t KGSL_UBWC_*
+inline constexpr uint32_t KGSL_PROP_UBWC_MODE = 0x1B;  // uint32_t KGSL_UBWC_*
 inline constexpr uint32_t KGSL_PROP_DEVICE_QTIMER = 0x20;
 // 0x19..0x26 beyond the sheet's list: msm_kgsl.h of the Qualcomm tree (qualcomm-linux/kgsl).
 inline constexpr uint32_t KGSL_PROP_SECURE_BUFFER_ALIGNMENT = 0x23;  // uint32_t bytes
 inline constexpr uint32_t KGSL_PROP_SECURE_CTXT_SUPPORT = 0x24;
-inline constexpr uint32_t KGSL_PROP_SPEED_BIN = 0x25;           // uint32_t
+inline constexpr uint32_t KGSL_PROP_SPEED_BIN = 0x25;  // uint32_t
 inline constexpr uint32_t KGSL_PROP_GAMING_BIN = 0x26;
-inline constexpr uint32_t KGSL_PROP_QUERY_CAPABILITIES = 0x27;  // kgsl_capabilities
-inline constexpr uint32_t KGSL_PROP_GPU_MODEL = 0x29;           // kgsl_gpu_model
-inline constexpr uint32_t KGSL_PROP_VK_DEVICE_ID = 0x2A;     // uint32_t (2025 header)
-inline constexpr uint32_t KGSL_PROP_IS_LPAC_ENABLED = 0x2B;     // uint32_t
-inline constexpr uint32_t KGSL_PROP_GPU_VA64_SIZE = 0x2C;       // uint64_t (exact size)
+inline constexpr uint32_t KGSL_PROP_QUERY_CAPABILITIES = 0x27;     // kgsl_capabilities
+inline constexpr uint32_t KGSL_PROP_GPU_MODEL = 0x29;              // kgsl_gpu_model
+inline constexpr uint32_t KGSL_PROP_VK_DEVICE_ID = 0x2A;           // uint32_t (2025 header)
+inline constexpr uint32_t KGSL_PROP_IS_LPAC_ENABLED = 0x2B;        // uint32_t
+inline constexpr uint32_t KGSL_PROP_GPU_VA64_SIZE = 0x2C;          // uint64_t (exact size)
 inline constexpr uint32_t KGSL_PROP_IS_RAYTRACING_ENABLED = 0x2D;  // uint32_t
 
 inline constexpr uint32_t KGSL_QUERY_CAPS_PROPERTIES = 1;  // kgsl_capabilities.querytype
@@ -507,9 +508,9 @@ RAWGPU_KGSL_OFF(kgsl_timestamp_event_fence, fence_fd, 0);
 
 // struct kgsl_gpumem_alloc_id — the older allocation path turnip uses (32 flag bits only).
 struct kgsl_gpumem_alloc_id {
-  uint32_t id;     // out
-  uint32_t flags;  // in/out
-  uint64_t size;   // size_t, in/out
+  uint32_t id;        // out
+  uint32_t flags;     // in/out
+  uint64_t size;      // size_t, in/out
   uint64_t mmapsize;  // size_t, out
   uint64_t gpuaddr;   // unsigned long, out (0 with USE_CPU_MAP)
   uint64_t __pad[2];
@@ -819,9 +820,9 @@ RAWGPU_KGSL_OFF(kgsl_cmdbatch_profiling_buffer, gpu_ticks_retired, 32);
 // Request numbers: _IOC(dir, KGSL_IOC_TYPE, nr, sizeof(struct)), exactly as msm_kgsl.h builds
 // them; each checked against the literal of sheet §1.2.
 
-#define RAWGPU_KGSL_IOC(NAME, DIR, NR, T, LITERAL)                                        \
-  inline constexpr unsigned long NAME = core::ioc(core::IoctlDir::DIR, KGSL_IOC_TYPE, NR, \
-                                                  static_cast<uint32_t>(sizeof(T)));      \
+#define RAWGPU_KGSL_IOC(NAME, DIR, NR, T, LITERAL)                                         \
+  inline constexpr unsigned long NAME =                                                    \
+      core::ioc(core::IoctlDir::DIR, KGSL_IOC_TYPE, NR, static_cast<uint32_t>(sizeof(T))); \
   static_assert(NAME == (LITERAL), #NAME ": request differs from the fact sheet")
 
 RAWGPU_KGSL_IOC(IOCTL_KGSL_DEVICE_GETPROPERTY, kReadWrite, 0x02, kgsl_device_getproperty,

@@ -26,6 +26,8 @@ using core::NamedValue;
 // One value of a multi-bit field, listed from the highest value down so that append_flags takes
 // the exact value before any of its subsets.
 #define NPRIO(P) NamedValue{kgsl_context_priority(P), "KGSL_CONTEXT_PRIORITY(" #P ")"}
+// MEMALIGN is listed for log2 alignments 1..31 (KGSL caps it at 25); a larger value of the 8-bit
+// field may print split into two names.
 #define NALIGN(A) NamedValue{kgsl_memalign(A), "KGSL_MEMALIGN(" #A ")"}
 // clang-format on
 
@@ -45,8 +47,10 @@ constexpr NamedValue kContextFlagNames[] = {
     N(KGSL_CONTEXT_NO_FAULT_TOLERANCE),
     N(KGSL_CONTEXT_SYNC),
     N(KGSL_CONTEXT_PWR_CONSTRAINT),
+    // clang-format off
     NPRIO(15), NPRIO(14), NPRIO(13), NPRIO(12), NPRIO(11), NPRIO(10), NPRIO(9), NPRIO(8),
     NPRIO(7), NPRIO(6), NPRIO(5), NPRIO(4), NPRIO(3), NPRIO(2), NPRIO(1),
+    // clang-format on
     N(KGSL_CONTEXT_IFH_NOP),
     N(KGSL_CONTEXT_SECURE),
     N(KGSL_CONTEXT_NO_SNAPSHOT),
@@ -69,11 +73,13 @@ constexpr std::string_view kContextFlagPrefix = "KGSL_CONTEXT_";
 
 constexpr NamedValue kMemFlagNames[] = {
     N(KGSL_MEMFLAGS_SECURE),
+    // clang-format off
     NALIGN(31), NALIGN(30), NALIGN(29), NALIGN(28), NALIGN(27), NALIGN(26), NALIGN(25),
     NALIGN(24), NALIGN(23), NALIGN(22), NALIGN(21), NALIGN(20), NALIGN(19), NALIGN(18),
     NALIGN(17), NALIGN(16), NALIGN(15), NALIGN(14), NALIGN(13), NALIGN(12), NALIGN(11),
     NALIGN(10), NALIGN(9), NALIGN(8), NALIGN(7), NALIGN(6), NALIGN(5), NALIGN(4), NALIGN(3),
     NALIGN(2), NALIGN(1),
+    // clang-format on
     N(KGSL_MEMFLAGS_GPUREADONLY),
     N(KGSL_MEMFLAGS_GPUWRITEONLY),
     {kgsl_cachemode(KGSL_CACHEMODE_WRITEBACK), "KGSL_CACHEMODE_WRITEBACK"},
@@ -87,37 +93,51 @@ constexpr NamedValue kMemFlagNames[] = {
 constexpr std::string_view kMemFlagPrefix = "KGSL_MEMFLAGS_";
 
 constexpr NamedValue kPropertyNames[] = {
-    N(KGSL_PROP_DEVICE_INFO),        N(KGSL_PROP_DEVICE_SHADOW),
-    N(KGSL_PROP_DEVICE_POWER),       N(KGSL_PROP_SHMEM),
-    N(KGSL_PROP_SHMEM_APERTURES),    N(KGSL_PROP_MMU_ENABLE),
-    N(KGSL_PROP_INTERRUPT_WAITS),    N(KGSL_PROP_VERSION),
-    N(KGSL_PROP_GPU_RESET_STAT),     N(KGSL_PROP_PWRCTRL),
-    N(KGSL_PROP_PWR_CONSTRAINT),     N(KGSL_PROP_UCHE_GMEM_VADDR),
-    N(KGSL_PROP_SP_GENERIC_MEM),     N(KGSL_PROP_UCODE_VERSION),
-    N(KGSL_PROP_GPMU_VERSION),       N(KGSL_PROP_HIGHEST_BANK_BIT),
-    N(KGSL_PROP_DEVICE_BITNESS),     N(KGSL_PROP_DEVICE_QDSS_STM),
-    N(KGSL_PROP_MIN_ACCESS_LENGTH),  N(KGSL_PROP_UBWC_MODE),
-    N(KGSL_PROP_DEVICE_QTIMER),      N(KGSL_PROP_SECURE_BUFFER_ALIGNMENT),
-    N(KGSL_PROP_SECURE_CTXT_SUPPORT), N(KGSL_PROP_SPEED_BIN),
-    N(KGSL_PROP_GAMING_BIN),         N(KGSL_PROP_QUERY_CAPABILITIES),
-    N(KGSL_PROP_GPU_MODEL),          N(KGSL_PROP_VK_DEVICE_ID),
-    N(KGSL_PROP_IS_LPAC_ENABLED),    N(KGSL_PROP_GPU_VA64_SIZE),
+    N(KGSL_PROP_DEVICE_INFO),
+    N(KGSL_PROP_DEVICE_SHADOW),
+    N(KGSL_PROP_DEVICE_POWER),
+    N(KGSL_PROP_SHMEM),
+    N(KGSL_PROP_SHMEM_APERTURES),
+    N(KGSL_PROP_MMU_ENABLE),
+    N(KGSL_PROP_INTERRUPT_WAITS),
+    N(KGSL_PROP_VERSION),
+    N(KGSL_PROP_GPU_RESET_STAT),
+    N(KGSL_PROP_PWRCTRL),
+    N(KGSL_PROP_PWR_CONSTRAINT),
+    N(KGSL_PROP_UCHE_GMEM_VADDR),
+    N(KGSL_PROP_SP_GENERIC_MEM),
+    N(KGSL_PROP_UCODE_VERSION),
+    N(KGSL_PROP_GPMU_VERSION),
+    N(KGSL_PROP_HIGHEST_BANK_BIT),
+    N(KGSL_PROP_DEVICE_BITNESS),
+    N(KGSL_PROP_DEVICE_QDSS_STM),
+    N(KGSL_PROP_MIN_ACCESS_LENGTH),
+    N(KGSL_PROP_UBWC_MODE),
+    N(KGSL_PROP_DEVICE_QTIMER),
+    N(KGSL_PROP_SECURE_BUFFER_ALIGNMENT),
+    N(KGSL_PROP_SECURE_CTXT_SUPPORT),
+    N(KGSL_PROP_SPEED_BIN),
+    N(KGSL_PROP_GAMING_BIN),
+    N(KGSL_PROP_QUERY_CAPABILITIES),
+    N(KGSL_PROP_GPU_MODEL),
+    N(KGSL_PROP_VK_DEVICE_ID),
+    N(KGSL_PROP_IS_LPAC_ENABLED),
+    N(KGSL_PROP_GPU_VA64_SIZE),
     N(KGSL_PROP_IS_RAYTRACING_ENABLED),
 };
 constexpr std::string_view kPropertyPrefix = "KGSL_PROP_";
 
 constexpr NamedValue kCmdbatchFlagNames[] = {
-    N(KGSL_CMDBATCH_MEMLIST),        N(KGSL_CMDBATCH_MARKER),
-    N(KGSL_CMDBATCH_SUBMIT_IB_LIST), N(KGSL_CMDBATCH_CTX_SWITCH),
-    N(KGSL_CMDBATCH_PROFILING),      N(KGSL_CMDBATCH_PROFILING_KTIME),
-    N(KGSL_CMDBATCH_END_OF_FRAME),   N(KGSL_CMDBATCH_SYNC),
-    N(KGSL_CMDBATCH_PWR_CONSTRAINT),
+    N(KGSL_CMDBATCH_MEMLIST),      N(KGSL_CMDBATCH_MARKER),    N(KGSL_CMDBATCH_SUBMIT_IB_LIST),
+    N(KGSL_CMDBATCH_CTX_SWITCH),   N(KGSL_CMDBATCH_PROFILING), N(KGSL_CMDBATCH_PROFILING_KTIME),
+    N(KGSL_CMDBATCH_END_OF_FRAME), N(KGSL_CMDBATCH_SYNC),      N(KGSL_CMDBATCH_PWR_CONSTRAINT),
 };
 constexpr std::string_view kCmdbatchFlagPrefix = "KGSL_CMDBATCH_";
 
 constexpr NamedValue kCmdobjFlagNames[] = {
-    N(KGSL_CMDLIST_IB),     N(KGSL_CMDLIST_CTXTSWITCH_PREAMBLE), N(KGSL_CMDLIST_IB_PREAMBLE),
-    N(KGSL_OBJLIST_MEMOBJ), N(KGSL_OBJLIST_PROFILE),
+    N(KGSL_CMDLIST_IB),          N(KGSL_CMDLIST_CTXTSWITCH_PREAMBLE),
+    N(KGSL_CMDLIST_IB_PREAMBLE), N(KGSL_OBJLIST_MEMOBJ),
+    N(KGSL_OBJLIST_PROFILE),
 };
 
 constexpr NamedValue kTimestampTypeNames[] = {
@@ -214,8 +234,7 @@ constexpr ArgField kSharedmemFreeFields[] = {
 };
 
 constexpr ArgField kTimestampEventFields[] = {
-    F(kgsl_timestamp_event, type, kEnum, kIn, kTimestampEventTypeNames,
-      kTimestampEventTypePrefix),
+    F(kgsl_timestamp_event, type, kEnum, kIn, kTimestampEventTypeNames, kTimestampEventTypePrefix),
     F(kgsl_timestamp_event, timestamp, kUnsigned, kIn),
     F(kgsl_timestamp_event, context_id, kUnsigned, kIn),
     F(kgsl_timestamp_event, pad0, kPad, kIn),
@@ -253,10 +272,8 @@ constexpr ArgField kGpumemSyncCacheFields[] = {
 };
 
 constexpr ArgField kPerfcounterGetFields[] = {
-    F(kgsl_perfcounter_get, groupid, kHex, kIn),
-    F(kgsl_perfcounter_get, countable, kUnsigned, kIn),
-    F(kgsl_perfcounter_get, offset, kHex, kOut),
-    F(kgsl_perfcounter_get, offset_hi, kHex, kOut),
+    F(kgsl_perfcounter_get, groupid, kHex, kIn), F(kgsl_perfcounter_get, countable, kUnsigned, kIn),
+    F(kgsl_perfcounter_get, offset, kHex, kOut), F(kgsl_perfcounter_get, offset_hi, kHex, kOut),
     F(kgsl_perfcounter_get, __pad, kPad, kIn),
 };
 constexpr ArgField kPerfcounterPutFields[] = {
@@ -358,8 +375,8 @@ constexpr ErrnoHint kWaitTimestampHints[] = {
 };
 constexpr ErrnoHint kDrawctxtCreateHints[] = {
     {EINVAL,
-     "KGSL_CONTEXT_PREAMBLE and KGSL_CONTEXT_NO_GMEM_ALLOC are required (no legacy context "
-     "switch) and the priority must be 0..15"},
+     "KGSL_CONTEXT_PREAMBLE and KGSL_CONTEXT_NO_GMEM_ALLOC are required (KGSL has no legacy "
+     "context switch)"},
     {ENOSPC, "more than 200 contexts in this process, or the device ran out of context slots"},
     {EOPNOTSUPP, "KGSL_CONTEXT_SECURE or KGSL_CONTEXT_LPAC is not supported on this device"},
     {ENOMEM, "the kernel could not allocate the context"},
@@ -442,13 +459,13 @@ constexpr ErrnoHint kCommonHints[] = {
 // ---------------------------------------------------------------------------------------------
 // The table.
 
-#define RAWGPU_KGSL_ROW_DESC(ID, NR, DIR, ARGS, ...)                       \
-  core::IoctlDesc{.name = "IOCTL_KGSL_" #ID,                               \
-                  .args_type = #ARGS,                                      \
-                  .magic = KGSL_IOC_TYPE,                                  \
-                  .nr = NR,                                                \
-                  .dir = core::IoctlDir::DIR,                              \
-                  .size = static_cast<uint32_t>(sizeof(ARGS)),             \
+#define RAWGPU_KGSL_ROW_DESC(ID, NR, DIR, ARGS, ...)           \
+  core::IoctlDesc{.name = "IOCTL_KGSL_" #ID,                   \
+                  .args_type = #ARGS,                          \
+                  .magic = KGSL_IOC_TYPE,                      \
+                  .nr = NR,                                    \
+                  .dir = core::IoctlDir::DIR,                  \
+                  .size = static_cast<uint32_t>(sizeof(ARGS)), \
                   __VA_ARGS__},
 constexpr core::IoctlDesc kRows[] = {RAWGPU_KGSL_IOCTLS(RAWGPU_KGSL_ROW_DESC)};
 #undef RAWGPU_KGSL_ROW_DESC

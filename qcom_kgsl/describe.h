@@ -129,26 +129,26 @@ std::string_view name_of(unsigned long request);
 template <unsigned long Request>
 struct IoctlRow;
 
-#define RAWGPU_KGSL_ROW_TRAIT(ID, NR, DIR, ARGS, ...)                                           \
-  template <>                                                                                   \
-  struct IoctlRow<core::ioc(core::IoctlDir::DIR, KGSL_IOC_TYPE, NR, sizeof(ARGS))> {            \
-    using Args = ARGS;                                                                          \
-    static constexpr KgslIoctl id = KgslIoctl::ID;                                              \
-    static constexpr unsigned long request =                                                    \
-        core::ioc(core::IoctlDir::DIR, KGSL_IOC_TYPE, NR, sizeof(ARGS));                        \
+#define RAWGPU_KGSL_ROW_TRAIT(ID, NR, DIR, ARGS, ...)                                          \
+  template <>                                                                                  \
+  struct IoctlRow<core::ioc(core::IoctlDir::DIR, KGSL_IOC_TYPE, NR, sizeof(ARGS))> {           \
+    using Args = ARGS;                                                                         \
+    static constexpr KgslIoctl id = KgslIoctl::ID;                                             \
+    static constexpr unsigned long request =                                                   \
+        core::ioc(core::IoctlDir::DIR, KGSL_IOC_TYPE, NR, sizeof(ARGS));                       \
     static_assert(sizeof(ARGS) <= kKgslMaxArgsSize, "KGSL copies at most 128 argument bytes"); \
-    static_assert(request == (IOCTL_KGSL_##ID), "row request differs from abi.h's");            \
+    static_assert(request == (IOCTL_KGSL_##ID), "row request differs from abi.h's");           \
   };
 RAWGPU_KGSL_IOCTLS(RAWGPU_KGSL_ROW_TRAIT)
 #undef RAWGPU_KGSL_ROW_TRAIT
 
 // Symbolic names used by the rows, for other decoders (packets, simulator messages). Multi-bit
 // fields appear as one entry per value ("KGSL_CONTEXT_PRIORITY(8)", "KGSL_MEMALIGN(12)").
-std::span<const core::NamedValue> context_flag_names();   // KGSL_CONTEXT_*
-std::span<const core::NamedValue> mem_flag_names();       // KGSL_MEMFLAGS_*, cache mode, align
-std::span<const core::NamedValue> property_names();       // KGSL_PROP_*
-std::span<const core::NamedValue> cmdbatch_flag_names();  // KGSL_CMDBATCH_*
-std::span<const core::NamedValue> cmdobj_flag_names();    // KGSL_CMDLIST_* / KGSL_OBJLIST_*
-std::span<const core::NamedValue> timestamp_type_names(); // KGSL_TIMESTAMP_*
+std::span<const core::NamedValue> context_flag_names();    // KGSL_CONTEXT_*
+std::span<const core::NamedValue> mem_flag_names();        // KGSL_MEMFLAGS_*, cache mode, align
+std::span<const core::NamedValue> property_names();        // KGSL_PROP_*
+std::span<const core::NamedValue> cmdbatch_flag_names();   // KGSL_CMDBATCH_*
+std::span<const core::NamedValue> cmdobj_flag_names();     // KGSL_CMDLIST_* / KGSL_OBJLIST_*
+std::span<const core::NamedValue> timestamp_type_names();  // KGSL_TIMESTAMP_*
 
 }  // namespace rawgpu::qcom

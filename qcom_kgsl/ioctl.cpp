@@ -108,9 +108,9 @@ core::Result<Context> drawctxt_create(core::Sys& sys, int fd, uint32_t flags) {
     (void)drawctxt_destroy(sys, fd, a.drawctxt_id);
     std::string names;
     core::append_flags(names, lost, context_flag_names(), "KGSL_CONTEXT_");
-    return core::Error::unsupported("IOCTL_KGSL_DRAWCTXT_CREATE",
-                                    "the kernel dropped " + names +
-                                        " from the context flags; rawgpu needs them");
+    return core::Error::unsupported(
+        "IOCTL_KGSL_DRAWCTXT_CREATE",
+        "the kernel dropped " + names + " from the context flags; rawgpu needs them");
   }
   return Context{a.drawctxt_id, a.flags};
 }
@@ -128,9 +128,9 @@ core::Result<GpuObject> gpuobj_alloc(core::Sys& sys, int fd, uint64_t size, uint
   a.flags = flags;
   if (!label.empty()) {
     a.metadata = reinterpret_cast<uintptr_t>(label.data());
-    a.metadata_len = static_cast<uint32_t>(
-        label.size() < KGSL_GPUOBJ_ALLOC_METADATA_MAX ? label.size()
-                                                      : KGSL_GPUOBJ_ALLOC_METADATA_MAX);
+    a.metadata_len = static_cast<uint32_t>(label.size() < KGSL_GPUOBJ_ALLOC_METADATA_MAX
+                                               ? label.size()
+                                               : KGSL_GPUOBJ_ALLOC_METADATA_MAX);
   }
   RAWGPU_TRY(call_into<IOCTL_KGSL_GPUOBJ_ALLOC>(sys, fd, a));
   core::Result<kgsl_gpuobj_info> info = gpuobj_info(sys, fd, a.id);
@@ -181,9 +181,9 @@ core::Status gpuobj_free_on_fence(core::Sys& sys, int fd, uint32_t id, int fence
 
 core::Status gpuobj_sync(core::Sys& sys, int fd, std::span<const kgsl_gpuobj_sync_obj> objs) {
   if (objs.empty() || objs.size() > kKgslMaxSyncObjs)
-    return core::Error::invalid("IOCTL_KGSL_GPUOBJ_SYNC",
-                                "between 1 and 128 objects per call; got " +
-                                    std::to_string(objs.size()));
+    return core::Error::invalid(
+        "IOCTL_KGSL_GPUOBJ_SYNC",
+        "between 1 and 128 objects per call; got " + std::to_string(objs.size()));
   kgsl_gpuobj_sync a{};
   a.objs = reinterpret_cast<uintptr_t>(objs.data());
   a.obj_len = sizeof(kgsl_gpuobj_sync_obj);
@@ -211,9 +211,9 @@ core::Result<void*> gpuobj_mmap(core::Sys& sys, int fd, uint32_t id, uint64_t le
     case ENOMEM: h = "no free SVM address range of the object's alignment"; break;
     default: break;
   }
-  return core::Error::sys("mmap IOCTL_KGSL_GPUOBJ id " + std::to_string(id) + " length " +
-                              hex(length),
-                          m.err, std::move(h));
+  return core::Error::sys(
+      "mmap IOCTL_KGSL_GPUOBJ id " + std::to_string(id) + " length " + hex(length), m.err,
+      std::move(h));
 }
 
 core::Result<uint64_t> map_user_mem(core::Sys& sys, int fd, uint64_t hostptr, uint64_t len,
@@ -285,8 +285,8 @@ core::Status waittimestamp_ctxtid(core::Sys& sys, int fd, uint32_t ctx, uint32_t
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
     const uint64_t spent = static_cast<uint64_t>(elapsed.count());
     // Never send 0 (forever); the last try waits the minimum and then times out for real.
-    a.timeout = spent + kMinWaitMs >= timeout_ms ? kMinWaitMs
-                                                 : static_cast<uint32_t>(timeout_ms - spent);
+    a.timeout =
+        spent + kMinWaitMs >= timeout_ms ? kMinWaitMs : static_cast<uint32_t>(timeout_ms - spent);
   }
 }
 

@@ -199,8 +199,8 @@ core::Status sharedmem_free(core::Sys& sys, int fd, uint64_t gpuaddr);
 // One IB for the cmdlist: `size` bytes of PM4 at `gpuaddr` (4-byte aligned, <= 0xFFFFF dwords).
 constexpr kgsl_command_object ib(uint64_t gpuaddr, uint64_t size, uint32_t id = 0,
                                  uint32_t flags = KGSL_CMDLIST_IB) {
-  return kgsl_command_object{.offset = 0, .gpuaddr = gpuaddr, .size = size, .flags = flags,
-                             .id = id};
+  return kgsl_command_object{
+      .offset = 0, .gpuaddr = gpuaddr, .size = size, .flags = flags, .id = id};
 }
 
 struct GpuCommand {

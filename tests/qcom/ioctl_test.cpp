@@ -64,7 +64,9 @@ class FakeKgsl final : public core::Sys {
                                              [&](const Call& c) { return c.request == request; }));
   }
 
-  int ioctl(int fd, unsigned long request, void* arg) override { return run(fd, request, arg, false); }
+  int ioctl(int fd, unsigned long request, void* arg) override {
+    return run(fd, request, arg, false);
+  }
   int ioctl_once(int fd, unsigned long request, void* arg) override {
     return run(fd, request, arg, true);
   }
@@ -76,8 +78,7 @@ class FakeKgsl final : public core::Sys {
   core::MapResult mmap(void*, size_t len, int prot, int flags, int fd, int64_t offset) override {
     maps.push_back({len, prot, flags, fd, offset});
     if (mmap_err != 0) return {nullptr, mmap_err};
-    return {reinterpret_cast<void*>(uintptr_t{0x7f0000000000} + static_cast<uintptr_t>(offset)),
-            0};
+    return {reinterpret_cast<void*>(uintptr_t{0x7f0000000000} + static_cast<uintptr_t>(offset)), 0};
   }
   int munmap(void*, size_t) override { return 0; }
   core::Result<std::string> read_file(const std::string& path, size_t) override {
@@ -181,7 +182,7 @@ TEST(KgslAbi, KeyOffsetsMatchTheFactSheet) {
 }
 
 TEST(KgslAbi, FlagValuesOfTheReferenceRuntimes) {
-  EXPECT_EQ(kTinygradContextFlags, 0x04008A12u);  // sheet §1.6
+  EXPECT_EQ(kTinygradContextFlags, 0x04008A12u);                            // sheet §1.6
   EXPECT_EQ(buffer_flags(KGSL_CACHEMODE_WRITECOMBINE, true), 0x100C0000u);  // sheet §1.7
   EXPECT_EQ(kgsl_cachemode(KGSL_CACHEMODE_WRITEBACK), 0x0C000000u);
   EXPECT_EQ(KGSL_MEMFLAGS_IOCOHERENT, 0x80000000u);
@@ -231,7 +232,9 @@ constexpr FullCode kFullCodes[] = {
 };
 
 template <unsigned long R>
-concept HasRow = requires { typename IoctlRow<R>::Args; };
+concept HasRow = requires {
+  typename IoctlRow<R>::Args;
+};
 
 TEST(KgslTable, RowsIssueTheFactSheetRequests) {
   const core::IoctlTable& t = kgsl_ioctls();
@@ -254,8 +257,8 @@ TEST(KgslTable, RowsIssueTheFactSheetRequests) {
 TEST(KgslTable, SelfCheckIsClean) { EXPECT_EQ(core::table_problems(kgsl_ioctls()), ""); }
 
 TEST(KgslTable, LookupReportsUnknownAndMismatchedRequests) {
-  EXPECT_EQ(name_of(0xC0380950), "");              // unknown nr
-  EXPECT_EQ(name_of(0xC038094A), "");              // known nr, wrong size
+  EXPECT_EQ(name_of(0xC0380950), "");  // unknown nr
+  EXPECT_EQ(name_of(0xC038094A), "");  // known nr, wrong size
   const core::IoctlMatch m = find_kgsl_ioctl(0xC038094A);
   ASSERT_TRUE(m);
   EXPECT_FALSE(m.size_ok);
@@ -398,14 +401,15 @@ TEST(KgslIoctl, SetPowerConstraintSendsTinygradsLayout) {
     auto& p = as<kgsl_device_getproperty>(arg);
     EXPECT_EQ(p.type, KGSL_PROP_PWR_CONSTRAINT);
     EXPECT_EQ(p.sizebytes, 24u);
-    const auto* c = reinterpret_cast<const kgsl_device_constraint*>(static_cast<uintptr_t>(p.value));
+    const auto* c =
+        reinterpret_cast<const kgsl_device_constraint*>(static_cast<uintptr_t>(p.value));
     EXPECT_EQ(c->type, KGSL_CONSTRAINT_PWRLEVEL);
     EXPECT_EQ(c->context_id, 5u);
     EXPECT_EQ(c->size, 4u);
-    EXPECT_EQ(reinterpret_cast<const kgsl_device_constraint_pwrlevel*>(
-                  static_cast<uintptr_t>(c->data))
-                  ->level,
-              KGSL_CONSTRAINT_PWR_MAX);
+    EXPECT_EQ(
+        reinterpret_cast<const kgsl_device_constraint_pwrlevel*>(static_cast<uintptr_t>(c->data))
+            ->level,
+        KGSL_CONSTRAINT_PWR_MAX);
     return 0;
   };
   EXPECT_TRUE(set_power_constraint(k, kFd, 5).ok());
@@ -563,8 +567,8 @@ TEST(KgslIoctl, GpuobjSync) {
     EXPECT_EQ(o->length, 128u);
     return 0;
   };
-  EXPECT_TRUE(gpuobj_sync(k, kFd, 5, KGSL_GPUMEM_CACHE_CLEAN | KGSL_GPUMEM_CACHE_RANGE, 64, 128)
-                  .ok());
+  EXPECT_TRUE(
+      gpuobj_sync(k, kFd, 5, KGSL_GPUMEM_CACHE_CLEAN | KGSL_GPUMEM_CACHE_RANGE, 64, 128).ok());
   core::Status none = gpuobj_sync(k, kFd, std::span<const kgsl_gpuobj_sync_obj>{});
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().kind(), core::ErrorKind::kInvalidInput);
@@ -641,12 +645,12 @@ TEST(KgslIoctl, GpuCommandSendsIbsAndReturnsTheTimestamp) {
 TEST(KgslIoctl, GpuCommandWithSyncPointsAndProfiling) {
   FakeKgsl k;
   kgsl_cmd_syncpoint_timestamp dep{.context_id = 2, .timestamp = 10};
-  const kgsl_command_syncpoint syncs[] = {
-      {.priv = reinterpret_cast<uintptr_t>(&dep), .size = sizeof dep,
-       .type = KGSL_CMD_SYNCPOINT_TYPE_TIMESTAMP, .pad0 = 0}};
-  const kgsl_command_object objs[] = {
-      ib(0x9000, sizeof(kgsl_cmdbatch_profiling_buffer), 4,
-         KGSL_OBJLIST_MEMOBJ | KGSL_OBJLIST_PROFILE)};
+  const kgsl_command_syncpoint syncs[] = {{.priv = reinterpret_cast<uintptr_t>(&dep),
+                                           .size = sizeof dep,
+                                           .type = KGSL_CMD_SYNCPOINT_TYPE_TIMESTAMP,
+                                           .pad0 = 0}};
+  const kgsl_command_object objs[] = {ib(0x9000, sizeof(kgsl_cmdbatch_profiling_buffer), 4,
+                                         KGSL_OBJLIST_MEMOBJ | KGSL_OBJLIST_PROFILE)};
   const kgsl_command_object cmds[] = {ib(0x1000, 0x40)};
   k.handler = [](unsigned long, void* arg) {
     auto& g = as<kgsl_gpu_command>(arg);
@@ -799,8 +803,8 @@ TEST(KgslIoctl, CallWorksWithRecordSysAndLogsDecodedAtLevel4) {
     as<kgsl_drawctxt_create>(arg).drawctxt_id = 8;
     return 0;
   };
-  core::Result<kgsl_drawctxt_create> c =
-      call<IOCTL_KGSL_DRAWCTXT_CREATE>(rec, kFd, {.flags = compute_context_flags(), .drawctxt_id = 0});
+  core::Result<kgsl_drawctxt_create> c = call<IOCTL_KGSL_DRAWCTXT_CREATE>(
+      rec, kFd, {.flags = compute_context_flags(), .drawctxt_id = 0});
   core::set_debug_level(saved);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->drawctxt_id, 8u);
