@@ -41,9 +41,13 @@ std::vector<uint32_t> enc(const P& p, AdrenoGen g = AdrenoGen::kA6xx) {
   return std::vector<uint32_t>(buf.begin(), buf.begin() + r.dwords);
 }
 
+// Decoded tail spans point into the encoded words: keep them alive for the whole test binary.
+std::vector<std::vector<uint32_t>> g_keep;
+
 template <class P>
 P roundtrip(const P& p, AdrenoGen g = AdrenoGen::kA6xx) {
-  const std::vector<uint32_t> w = enc(p, g);
+  g_keep.push_back(enc(p, g));
+  const std::span<const uint32_t> w(g_keep.back().data(), g_keep.back().size());
   core::Result<Pm4Packet> d = decode_packet(w, 0, g);
   EXPECT_TRUE(d.ok()) << d.error().message();
   EXPECT_EQ(d->words.size(), w.size());
