@@ -5,8 +5,10 @@
 
 #include "kfd/device.h"
 #include "nv_ioctl/device.h"
+#include "qcom_kgsl/device.h"
 #include "sim/amd/machine.h"
 #include "sim/nv/machine.h"
+#include "sim/qcom/machine.h"
 
 namespace rawgpu {
 namespace devices {
@@ -67,10 +69,24 @@ std::vector<std::string> sim_nv_profiles() {
   return out;
 }
 
+// The simulated Adrenos: sim-qcom:N is the Nth profile of RAWGPU_SIM_QCOM ("a630,a660").
+std::vector<std::string> sim_qcom_profiles() {
+  std::vector<std::string> out;
+  if (const char* env = std::getenv("RAWGPU_SIM_QCOM"); env && *env) {
+    std::stringstream ss(env);
+    std::string item;
+    while (std::getline(ss, item, ','))
+      if (!item.empty()) out.push_back(item);
+  }
+  if (out.empty()) out = {"a630", "a660"};
+  return out;
+}
+
 std::vector<std::string> simulated_devices() {
   std::vector<std::string> names;
   for (size_t i = 0; i < sim_amd_profiles().size(); ++i) names.push_back("sim-amd:" + std::to_string(i));
   for (size_t i = 0; i < sim_nv_profiles().size(); ++i) names.push_back("sim-nv:" + std::to_string(i));
+  for (size_t i = 0; i < sim_qcom_profiles().size(); ++i) names.push_back("sim-qcom:" + std::to_string(i));
   return names;
 }
 
@@ -143,6 +159,23 @@ core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::
     o.simulated = true;
     o.keepalive = m;
     return named(nv::open_device(m->sys(), o), canonical);
+  }
+  if (parsed->vendor == core::Vendor::kQualcomm) {
+    qcom::OpenOptions o;
+    o.index = parsed->index;
+    o.name = *parsed;
+    if (!parsed->simulated) {
+      o.dev_root = paths.dev;
+      return named(qcom::open_device(sys, o), canonical);
+    }
+    const std::string profile = sim_qcom_profiles().at(parsed->index);
+    auto machine = sim::qcom::Machine::create({.profiles = {profile}});
+    if (!machine) return std::move(machine).error();
+    std::shared_ptr<sim::qcom::Machine> m(std::move(machine).value());
+    o.index = 0;
+    o.simulated = true;
+    o.keepalive = m;
+    return named(qcom::open_device(m->sys(), o), canonical);
   }
   return core::Error::unsupported(
       "open " + canonical, std::string("this build of rawgpu has no ") +

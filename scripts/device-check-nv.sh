@@ -63,7 +63,7 @@ if b:
 print("rawgpu medians (ns):", ours)
 print("cuda:", c)
 if c and ours:
-    s = ours.get("BM_nv_exec_submit"); t = ours.get("BM_nv_batch_1000")
+    s = ours.get("BM_exec_submit"); t = ours.get("BM_batch_1000")
     if s: print("single launch: rawgpu %.0f ns vs cuLaunchKernel %.0f ns -> ratio %.2f" % (s, c["cuLaunchKernel_single_ns"], c["cuLaunchKernel_single_ns"] / s))
     if t: print("batched launch: rawgpu %.0f ns vs cuLaunchKernel %.0f ns -> ratio %.2f" % (t, c["cuLaunchKernel_batch1000_ns"], c["cuLaunchKernel_batch1000_ns"] / t))
 PY
