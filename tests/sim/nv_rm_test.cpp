@@ -390,9 +390,10 @@ TEST_P(NvBringUp, TinygradSequenceRunsAndTearsDownToNothing) {
     g = cs->vm->translate(host.va + 8, 8, rawgpu::sim::kRead | rawgpu::sim::kWrite, &f);
     ASSERT_NE(g, nullptr);
     EXPECT_EQ(*reinterpret_cast<uint64_t*>(g), 0xfeedfaceu);
-    // The doorbell page is the GPU's usermode Bo.
-    static_cast<volatile uint32_t*>(p.mmio)[0x90 / 4] = compute.token;
-    EXPECT_EQ(reinterpret_cast<uint32_t*>(p.gpu.usermode->data())[0x90 / 4], compute.token);
+    // The doorbell page is the GPU's usermode Bo (checked away from the doorbell word at 0x90,
+    // which the engines consume as soon as they see it).
+    static_cast<volatile uint32_t*>(p.mmio)[0x100 / 4] = compute.token;
+    EXPECT_EQ(reinterpret_cast<uint32_t*>(p.gpu.usermode->data())[0x100 / 4], compute.token);
     EXPECT_GT(m->rm_object_count(), 10u);
     EXPECT_GT(p.gpu.vram_used.load(), 0u);
 
