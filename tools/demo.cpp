@@ -201,7 +201,8 @@ int run_demo(const DemoOptions& o) {
   if (co.empty()) {
     load_error = "no built-in kernels for " + p.arch + (p.simulated ? " (simulated)" : "") +
                  " in this build (real AMDGPU kernels need clang with the amdgcn target, real "
-                 "cubins nvcc)";
+                 "cubins nvcc; real Adreno kernels come from the Qualcomm compiler, which is not "
+                 "redistributable)";
   } else {
     auto s = dev.load(co, "saxpy");
     auto e = dev.load(co, "empty");
