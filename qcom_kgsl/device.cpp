@@ -869,6 +869,14 @@ Result<std::unique_ptr<queues::Program>> QcomDevice::load(std::span<const uint8_
     for (const QcomKernel& x : lib.kernels) names += (names.empty() ? "" : ", ") + x.name;
     return Error::not_found("load kernel " + std::string(kernel), "the library has: " + names);
   }
+  // A simulator object records its chip (compiler libraries do not: the chip id is a compiler
+  // input that the library format does not keep, fact sheet §4.1).
+  if (k->simulated && k->sim_chip_id != 0 && (k->sim_chip_id & ~0xFFu) != (chip_.chip_id & ~0xFFu)) {
+    const std::optional<a6xx::ChipInfo> built = a6xx::chip_from_id(k->sim_chip_id);
+    return Error::unsupported("load kernel " + k->name,
+                              std::string("built for ") + (built ? built->name : hex(k->sim_chip_id).c_str()) +
+                                  ", device is " + chip_.name + "; rebuild the code object for it");
+  }
   if (k->textures || k->ibos || k->samplers) {
     return Error::unsupported("load kernel " + k->name,
                               "image and sampler arguments are not supported (buffers and scalars only)");

@@ -192,6 +192,7 @@ core::Result<QcomKernel> parse_one(std::span<const uint8_t> file, uint32_t base,
     }
     k.simulated = true;
     k.sim_symbol = s.symbol;
+    k.sim_chip_id = s.chip_id;
     k.sim_param_size = s.param_size;
     if (s.next_library != 0) {
       if (s.next_library % 4 != 0 || uint64_t{base} + s.next_library >= file.size()) {

@@ -113,6 +113,7 @@ struct QcomKernel {
   std::vector<QcomConst> consts;
   bool simulated = false;
   std::string sim_symbol;        // host function (simulated only)
+  uint32_t sim_chip_id = 0;      // the chip the simulator object was packed for (0 = any)
   uint32_t sim_param_size = 0;   // bytes of explicit arguments (simulated only)
 };
 
@@ -151,7 +152,8 @@ struct SimQcomEntryStub {
   uint32_t shared_size;   // local memory the host kernel declared (`lds`)
   uint32_t private_size;  // private bytes per work-item (`private`)
   uint32_t num_args;      // <= kSimQcomMaxArgs
-  uint32_t reserved[2];
+  uint32_t chip_id;       // the chip it was packed for (a6xx::ChipInfo::chip_id); 0 = any
+  uint32_t reserved;
   uint8_t arg_kinds[kSimQcomMaxArgs];    // 0 buffer, 1 value
   uint16_t arg_sizes[kSimQcomMaxArgs];   // bytes
   char symbol[120];       // host function name, NUL-terminated

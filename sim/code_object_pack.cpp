@@ -434,6 +434,11 @@ core::Result<std::vector<uint8_t>> pack_qcom_sim_code_object(std::span<const uin
     return Error::invalid(op, "unknown chip '" + std::string(chip) +
                                   "' (a630, a640, a650, a660; a7xx dispatch is not supported)");
   }
+  // The chip ids of the a6xx chip table (qcom_kgsl/a6xx.h kA630 … kA660).
+  const uint32_t chip_id = chip == "a630"   ? 0x06030001u
+                           : chip == "a640" ? 0x06040001u
+                           : chip == "a650" ? 0x06050002u
+                                            : 0x06060001u;
   core::Result<std::vector<SimKernelDecl>> decls = read_sim_kernels(host_so);
   if (!decls) return std::move(decls).error();
   if (decls->empty()) return Error::invalid(op, "the host object declares no RG_SIM_KERNEL");
@@ -496,6 +501,7 @@ core::Result<std::vector<uint8_t>> pack_qcom_sim_code_object(std::span<const uin
     stub.shared_size = d.lds;
     stub.private_size = d.private_bytes;
     stub.num_args = static_cast<uint32_t>(d.args.size());
+    stub.chip_id = chip_id;
     for (size_t i = 0; i < d.args.size(); ++i) {
       stub.arg_kinds[i] = d.args[i].pointer ? 0 : 1;
       stub.arg_sizes[i] = static_cast<uint16_t>(d.args[i].size);

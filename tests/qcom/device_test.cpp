@@ -306,6 +306,22 @@ TEST_P(QcomDevice, TenThousandDispatchesWrapTheRing) {
   }
 }
 
+TEST_P(QcomDevice, CodeObjectForAnotherChipIsRefused) {
+  const auto& p = dev_->properties();
+  const std::string other = p.arch == "a630" ? "a660" : "a630";
+  auto bytes = read_bytes(kernel_dir() + "/sim_basic_" + other + ".co");
+  ASSERT_FALSE(bytes.empty());
+  auto r = dev_->load(bytes, "saxpy");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind(), core::ErrorKind::kUnsupported);
+  std::string upper = other;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_NE(r.error().message().find("built for " + upper), std::string::npos) << r.error().message();
+  auto missing = dev_->load(code_, "no_such_kernel");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("saxpy"), std::string::npos);
+}
+
 TEST_P(QcomDevice, BuffersAreReleased) {
   for (int i = 0; i < 200; ++i) {
     auto b = dev_->alloc(3 << 20, i % 2 ? MemoryKind::kDeviceMapped : MemoryKind::kHost);
