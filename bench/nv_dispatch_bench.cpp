@@ -44,7 +44,7 @@ struct Rig {
     auto e = dev->load(co, "empty");
     if (!e) fail(e.error().message());
     empty = std::move(e).value();
-    auto qq = dev->create_compute_queue({.ring_bytes = 1 << 20});
+    auto qq = dev->create_compute_queue({.ring_bytes = 1 << 16});
     if (!qq) fail(qq.error().message());
     q = std::move(qq).value();
     sig = dev->create_signal(0).value();
