@@ -1,0 +1,2 @@
+// TEMPORARY placeholder.
+#include <gtest/gtest.h>

@@ -1,0 +1,2 @@
+// TEMPORARY placeholder (being written).
+#pragma once
