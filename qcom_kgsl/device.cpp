@@ -190,7 +190,7 @@ class QcomQueue {
   Result<uint32_t*> reserve(uint32_t n);
   void commit(uint32_t n) { pos_ += n; }
   Result<std::pair<uint8_t*, uint64_t>> reserve_args(uint32_t bytes);
-  Status flush();  // submits the open segments in one GPU_COMMAND
+  Status flush();  // closes the open segment and submits the segments in one GPU_COMMAND
 
   QcomDevice* dev_;
   std::string name_;
@@ -198,6 +198,7 @@ class QcomQueue {
 
  private:
   Status close_segment();
+  Status submit_segments();
   void reclaim();
   Status wait_space(const char* what);
 
@@ -205,7 +206,7 @@ class QcomQueue {
   Mem ring_, args_;
   uint32_t* ring_cpu_ = nullptr;
   uint64_t ring_dwords_ = 0, pos_ = 0, seg_start_ = 0, ring_done_ = 0;
-  uint64_t args_pos_ = 0, args_done_ = 0;
+  uint64_t args_pos_ = 0, args_done_ = 0, closed_args_pos_ = 0;
   std::array<kgsl_command_object, kMaxSegments> segs_{};
   uint32_t nsegs_ = 0;
   struct Submission {
@@ -322,9 +323,10 @@ Status QcomQueue::wait_space(const char* what) {
 
 Status QcomQueue::close_segment() {
   if (pos_ == seg_start_) return {};
-  if (nsegs_ == kMaxSegments) RAWGPU_TRY(flush());
+  if (nsegs_ == kMaxSegments) RAWGPU_TRY(submit_segments());
   segs_[nsegs_++] = ib(ring_.gpu + (seg_start_ % ring_dwords_) * 4, (pos_ - seg_start_) * 4);
   seg_start_ = pos_;
+  closed_args_pos_ = args_pos_;  // the argument chunks of every closed segment
   return {};
 }
 
@@ -352,6 +354,12 @@ Result<std::pair<uint8_t*, uint64_t>> QcomQueue::reserve_args(uint32_t bytes) {
 
 Status QcomQueue::flush() {
   RAWGPU_TRY(close_segment());
+  return submit_segments();
+}
+
+// Submits the closed segments. Their ring and argument space comes back when the returned
+// timestamp retires: up to seg_start_ / closed_args_pos_ (an open segment is not part of it).
+Status QcomQueue::submit_segments() {
   if (nsegs_ == 0) return {};
   // One submission record per GPU_COMMAND; when the table is full, the oldest must retire.
   while (nsubs_ - subs_retired_ >= kSubmissions) {
@@ -368,7 +376,7 @@ Status QcomQueue::flush() {
                  e.hint());
   }
   last_ts_ = *ts;
-  subs_[nsubs_ % kSubmissions] = {*ts, pos_, args_pos_, begin};
+  subs_[nsubs_ % kSubmissions] = {*ts, seg_start_, closed_args_pos_, begin};
   ++nsubs_;
   return {};
 }
