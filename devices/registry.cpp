@@ -42,45 +42,27 @@ core::Result<std::unique_ptr<queues::Device>> named(core::Result<std::unique_ptr
 
 }  // namespace
 
+// A comma-separated profile list from `env`, else `defaults`.
+std::vector<std::string> profiles_from_env(const char* env_name, std::vector<std::string> defaults) {
+  std::vector<std::string> out;
+  if (const char* env = std::getenv(env_name); env && *env) {
+    std::stringstream ss(env);
+    std::string item;
+    while (std::getline(ss, item, ','))
+      if (!item.empty()) out.push_back(item);
+  }
+  return out.empty() ? defaults : out;
+}
+
 // The simulated AMD machine: one GPU per profile, sim-amd:N is the Nth. RAWGPU_SIM_AMD
 // ("gfx942,gfx1100") overrides the profiles.
-std::vector<std::string> sim_amd_profiles() {
-  std::vector<std::string> out;
-  if (const char* env = std::getenv("RAWGPU_SIM_AMD"); env && *env) {
-    std::stringstream ss(env);
-    std::string item;
-    while (std::getline(ss, item, ','))
-      if (!item.empty()) out.push_back(item);
-  }
-  if (out.empty()) out = {"gfx1100", "gfx942"};
-  return out;
-}
+std::vector<std::string> sim_amd_profiles() { return profiles_from_env("RAWGPU_SIM_AMD", {"gfx1100", "gfx942"}); }
 
 // The simulated NVIDIA GPUs: sim-nv:N is the Nth profile of RAWGPU_SIM_NV ("GH100,GA102").
-std::vector<std::string> sim_nv_profiles() {
-  std::vector<std::string> out;
-  if (const char* env = std::getenv("RAWGPU_SIM_NV"); env && *env) {
-    std::stringstream ss(env);
-    std::string item;
-    while (std::getline(ss, item, ','))
-      if (!item.empty()) out.push_back(item);
-  }
-  if (out.empty()) out = {"GH100", "GA102"};
-  return out;
-}
+std::vector<std::string> sim_nv_profiles() { return profiles_from_env("RAWGPU_SIM_NV", {"GH100", "GA102"}); }
 
 // The simulated Adrenos: sim-qcom:N is the Nth profile of RAWGPU_SIM_QCOM ("a630,a660").
-std::vector<std::string> sim_qcom_profiles() {
-  std::vector<std::string> out;
-  if (const char* env = std::getenv("RAWGPU_SIM_QCOM"); env && *env) {
-    std::stringstream ss(env);
-    std::string item;
-    while (std::getline(ss, item, ','))
-      if (!item.empty()) out.push_back(item);
-  }
-  if (out.empty()) out = {"a630", "a660"};
-  return out;
-}
+std::vector<std::string> sim_qcom_profiles() { return profiles_from_env("RAWGPU_SIM_QCOM", {"a630", "a660"}); }
 
 std::vector<std::string> simulated_devices() {
   std::vector<std::string> names;

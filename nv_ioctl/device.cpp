@@ -191,6 +191,16 @@ class NvDevice final : public queues::Device {
   Result<std::unique_ptr<NvBuffer>> alloc_raw(uint64_t size, Placement where, bool cpu_map,
                                               bool contiguous, MemoryKind kind);
   void release(const MemInfo& m);
+  Status map_gpu(const MemInfo& m);
+  // Releases a half-built allocation when its constructor path fails.
+  struct ReleaseOnError {
+    NvDevice* d;
+    MemInfo* m;
+    bool armed = true;
+    ~ReleaseOnError() {
+      if (armed) d->release(*m);
+    }
+  };
   void release_signal(uint32_t slot);
   Result<uint64_t> alloc_va(uint64_t size) { return va_->alloc(size, kHugePage); }
   void free_va(uint64_t va) { (void)va_->free(va); }
@@ -228,7 +238,6 @@ class NvDevice final : public queues::Device {
   uint32_t local_per_thread() const { return local_per_thread_; }
 
  private:
-  Status free_rm(uint32_t handle);
   core::Sys& sys_;
   OpenOptions opts_;
   queues::DeviceProperties props_;
@@ -302,7 +311,7 @@ class NvQueue {
 
   // RM objects.
   uint32_t tsg_ = 0, ctxshare_ = 0, channel_ = 0, engine_ = 0;
-  bool uvm_channel_ = false, scheduled_ = false;
+  bool uvm_channel_ = false;
   uint64_t uvm_region_ = 0;  // the VA range UVM_REGISTER_CHANNEL got (one per channel)
   std::unique_ptr<NvBuffer> notifier_, gpfifo_, pb_, launch_;
   // Ring state.
@@ -456,7 +465,6 @@ Status NvQueue::init(uint32_t entries) {
     NVA06C_CTRL_GPFIFO_SCHEDULE_PARAMS s{1, 0};
     RAWGPU_TRY(rm_control(sys, ctl, root, tsg_, NVA06C_CTRL_CMD_GPFIFO_SCHEDULE, rm_params(s)));
   }
-  scheduled_ = true;
 
   // Bind the engine on its subchannel; the compute channel also gets its memory windows and the
   // local memory buffer (§3.2 step 28-29, H§5 step 7).
@@ -1002,14 +1010,7 @@ Result<std::unique_ptr<NvBuffer>> NvDevice::alloc_raw(uint64_t size, Placement w
   // instead of landing in the next buffer.
   RAWGPU_ASSIGN(m.gpu_va, va_ ? va_->alloc(m.size + kPage, page)
                               : Result<uint64_t>(Error::internal("alloc", "no VA allocator")));
-  struct Undo {
-    NvDevice* d;
-    MemInfo* m;
-    bool armed = true;
-    ~Undo() {
-      if (armed) d->release(*m);
-    }
-  } undo{this, &m};
+  ReleaseOnError undo{this, &m};
   m.handle = new_handle();
   if (where == Placement::kHostPages) {
     core::MapResult r = sys_.mmap(nullptr, m.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1062,8 +1063,16 @@ Result<std::unique_ptr<NvBuffer>> NvDevice::alloc_raw(uint64_t size, Placement w
       m.rm_cpu_map = true;
     }
   }
+  RAWGPU_TRY(map_gpu(m));
+  undo.armed = false;
+  return std::make_unique<NvBuffer>(this, m, kind);
+}
+
+// GPU mapping of memory object m.handle at m.gpu_va (fact sheet §3.5): the UVM external range,
+// then the mapping on this GPU (gpuMappingType 1). The range is freed again if the map fails.
+Status NvDevice::map_gpu(const MemInfo& m) {
   RAWGPU_TRY(uvm_create_external_range(sys_, uvm_fd_, m.gpu_va, m.size));
-  const UvmGpuMappingAttributes attr{uuid_, 1, 0, 0, 0, 0};  // gpuMappingType 1 (§3.5)
+  const UvmGpuMappingAttributes attr{uuid_, 1, 0, 0, 0, 0};
   MapExternalArgs x;
   x.base = m.gpu_va;
   x.length = m.size;
@@ -1073,10 +1082,9 @@ Result<std::unique_ptr<NvBuffer>> NvDevice::alloc_raw(uint64_t size, Placement w
   x.hMemory = m.handle;
   if (Status s = uvm_map_external_allocation(sys_, uvm_fd_, x); !s) {
     (void)uvm_free(sys_, uvm_fd_, abi_, m.gpu_va, m.size);
-    return std::move(s).error();
+    return s;
   }
-  undo.armed = false;
-  return std::make_unique<NvBuffer>(this, m, kind);
+  return {};
 }
 
 void NvDevice::release(const MemInfo& m) {
@@ -1112,14 +1120,7 @@ Result<std::unique_ptr<queues::Buffer>> NvDevice::map_host(void* ptr, uint64_t s
   m.cpu = ptr;
   m.user = true;
   RAWGPU_ASSIGN(m.gpu_va, va_->alloc(size + kPage, kPage));
-  struct Undo {
-    NvDevice* d;
-    MemInfo* m;
-    bool armed = true;
-    ~Undo() {
-      if (armed) d->release(*m);
-    }
-  } undo{this, &m};
+  ReleaseOnError undo{this, &m};
   m.handle = new_handle();
   AllocMemoryArgs a;
   a.hRoot = root_;
@@ -1132,19 +1133,7 @@ Result<std::unique_ptr<queues::Buffer>> NvDevice::map_host(void* ptr, uint64_t s
     m.handle = 0;
     return std::move(h).error();
   }
-  RAWGPU_TRY(uvm_create_external_range(sys_, uvm_fd_, m.gpu_va, m.size));
-  const UvmGpuMappingAttributes attr{uuid_, 1, 0, 0, 0, 0};
-  MapExternalArgs x;
-  x.base = m.gpu_va;
-  x.length = m.size;
-  x.gpus = {&attr, 1};
-  x.rm_ctrl_fd = ctl_fd_;
-  x.hClient = root_;
-  x.hMemory = m.handle;
-  if (Status s = uvm_map_external_allocation(sys_, uvm_fd_, x); !s) {
-    (void)uvm_free(sys_, uvm_fd_, abi_, m.gpu_va, m.size);
-    return std::move(s).error();
-  }
+  RAWGPU_TRY(map_gpu(m));
   undo.armed = false;
   return std::unique_ptr<queues::Buffer>(std::make_unique<NvBuffer>(this, m, MemoryKind::kHost));
 }

@@ -572,7 +572,7 @@ Status QcomComputeQueue::barrier() {
 // worker by submit(); the worker runs them in order.
 class QcomCopyQueue final : public queues::CopyQueue {
  public:
-  QcomCopyQueue(QcomDevice* d, std::string name) : dev_(d), name_(std::move(name)) {
+  explicit QcomCopyQueue(std::string name) : name_(std::move(name)) {
     worker_ = std::thread([this] { run(); });
   }
   ~QcomCopyQueue() override {
@@ -690,7 +690,6 @@ class QcomCopyQueue final : public queues::CopyQueue {
     }
   }
 
-  QcomDevice* dev_;
   std::string name_;
   std::array<Cmd, kCapacity> cmds_{};
   uint64_t recorded_ = 0, published_ = 0;
@@ -974,7 +973,7 @@ Result<std::unique_ptr<queues::CopyQueue>> QcomDevice::create_copy_queue(const q
     return Error::invalid("create_copy_queue", "Adreno copy queues take format \"\" or \"cpu\"");
   static std::atomic<uint32_t> n{0};
   return std::unique_ptr<queues::CopyQueue>(
-      std::make_unique<QcomCopyQueue>(this, opts_.name.str() + " copy " + std::to_string(n++)));
+      std::make_unique<QcomCopyQueue>(opts_.name.str() + " copy " + std::to_string(n++)));
 }
 
 }  // namespace
