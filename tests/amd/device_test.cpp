@@ -17,6 +17,7 @@
 
 #include "core/sys.h"
 #include "devices/registry.h"
+#include "tests/common/device_conformance.h"
 #include "kfd/abi.h"
 #include "kfd/device.h"
 #include "sim/amd/machine.h"
@@ -29,6 +30,9 @@ using queues::KernelArgs;
 using queues::MemoryKind;
 
 namespace {
+
+using rawgpu::testing_conformance::ConformanceCase;
+using rawgpu::testing_conformance::DeviceConformance;
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -77,39 +81,6 @@ TEST_P(AmdDevice, Properties) {
   EXPECT_GT(p.memory_bytes, 1ull << 30);
   EXPECT_EQ(p.timestamp_hz, 100'000'000u);
 }
-
-TEST_P(AmdDevice, CopiesOfEverySizeAtUnalignedOffsets) {
-  auto q = dev_->create_copy_queue().value();
-  auto done = dev_->create_signal(0).value();
-  uint64_t v = 0;
-  for (uint64_t n : {1ull, 3ull, 7ull, 4095ull, 4097ull, 65537ull, (1ull << 20) + 13, 256ull << 20}) {
-    const uint64_t so = n % 5 + 1, mo = n % 3 + 2, doff = n % 7 + 3;
-    auto src = buffer(n + so, MemoryKind::kHost);
-    auto mid = buffer(n + mo, MemoryKind::kDevice);
-    auto dst = buffer(n + doff, MemoryKind::kHost);
-    ASSERT_TRUE(src && mid && dst);
-    auto* s = static_cast<uint8_t*>(src->cpu_ptr());
-    for (uint64_t i = 0; i < n + so; ++i) s[i] = static_cast<uint8_t>(i * 131 + n);
-    std::memset(dst->cpu_ptr(), 0xEE, n + doff);
-    ASSERT_TRUE(q->copy(*mid, mo, *src, so, n).ok());
-    ASSERT_TRUE(q->copy(*dst, doff, *mid, mo, n).ok());
-    ASSERT_TRUE(q->signal(*done, ++v).ok());
-    ASSERT_TRUE(q->submit().ok());
-    auto w = done->wait(v, 20s);
-    ASSERT_TRUE(w.ok()) << w.error().message();
-    auto* d = static_cast<uint8_t*>(dst->cpu_ptr());
-    EXPECT_EQ(std::memcmp(d + doff, s + so, n), 0) << n << " bytes";
-    for (uint64_t i = 0; i < doff; ++i) ASSERT_EQ(d[i], 0xEE) << "copy wrote before its range";
-  }
-  // Out-of-range copies are refused before anything reaches the GPU.
-  auto a = buffer(4096, MemoryKind::kHost);
-  auto b = buffer(4096, MemoryKind::kDevice);
-  auto bad = q->copy(*a, 1, *b, 0, 4096);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().message().find("outside the buffer"), std::string::npos);
-}
-
-class AmdCompute : public AmdDevice {};
 
 TEST_P(AmdDevice, SaxpyOnPm4AndAql) {
   auto prog = program("saxpy");
@@ -177,32 +148,6 @@ TEST_P(AmdDevice, PrivateMemoryOnPm4AndAql) {
   }
 }
 
-TEST_P(AmdDevice, Reduction) {
-  auto prog = program("reduce_sum");
-  ASSERT_TRUE(prog);
-  const uint32_t n = 1'000'003, block = 256, groups = (n + block - 1) / block;
-  auto in = buffer(n * 4ull, MemoryKind::kDeviceMapped);
-  auto out = buffer(groups * 4ull, MemoryKind::kDeviceMapped);
-  auto q = dev_->create_compute_queue().value();
-  auto done = dev_->create_signal(0).value();
-  auto* v = static_cast<float*>(in->cpu_ptr());
-  double want = 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    v[i] = static_cast<float>(i % 100) * 0.25f;
-    want += v[i];
-  }
-  KernelArgs args;
-  args.ptr(*in).ptr(*out).u32(n);
-  ASSERT_TRUE(q->exec(*prog, args, {groups}, {block}).ok());
-  ASSERT_TRUE(q->signal(*done, 1).ok());
-  ASSERT_TRUE(q->submit().ok());
-  ASSERT_TRUE(done->wait(1, 20s).ok());
-  auto* parts = static_cast<float*>(out->cpu_ptr());
-  double got = 0;
-  for (uint32_t g = 0; g < groups; ++g) got += parts[g];
-  EXPECT_NEAR(got, want, want * 1e-5);
-}
-
 TEST_P(AmdDevice, ArgumentsAreChecked) {
   auto prog = program("saxpy");
   auto q = dev_->create_compute_queue().value();
@@ -215,38 +160,6 @@ TEST_P(AmdDevice, ArgumentsAreChecked) {
   ok.u64(0).u64(0).f32(0).u32(0);
   EXPECT_FALSE(q->exec(*prog, ok, {1}, {2048}).ok());  // block larger than the kernel allows
   EXPECT_FALSE(q->exec(*prog, ok, {0}, {64}).ok());
-}
-
-// Timestamps and signals order work across a compute and a copy queue.
-TEST_P(AmdDevice, OrderingAcrossComputeAndCopyQueues) {
-  auto fill = program("fill_u32");
-  const uint32_t n = 1 << 16;
-  auto buf = buffer(n * 4ull, MemoryKind::kDevice);
-  auto host = buffer(n * 4ull, MemoryKind::kHost);
-  auto cq = dev_->create_compute_queue().value();
-  auto xq = dev_->create_copy_queue().value();
-  auto s1 = dev_->create_signal(0).value();
-  auto s2 = dev_->create_signal(0).value();
-  // The copy queue is submitted first but must wait for the kernel.
-  ASSERT_TRUE(xq->wait(*s1, 1).ok());
-  ASSERT_TRUE(xq->copy(*host, 0, *buf, 0, n * 4ull).ok());
-  ASSERT_TRUE(xq->timestamp(*s2).ok());
-  ASSERT_TRUE(xq->signal(*s2, 1).ok());
-  ASSERT_TRUE(xq->submit().ok());
-  std::this_thread::sleep_for(5ms);
-  EXPECT_EQ(s2->value(), 0u);  // still waiting on the compute queue
-  KernelArgs args;
-  args.ptr(*buf).u32(7).u32(n);
-  ASSERT_TRUE(cq->exec(*fill, args, {n / 256}, {256}).ok());
-  ASSERT_TRUE(cq->timestamp(*s1).ok());
-  ASSERT_TRUE(cq->signal(*s1, 1).ok());
-  ASSERT_TRUE(cq->submit().ok());
-  auto w = s2->wait(1, 20s);
-  ASSERT_TRUE(w.ok()) << w.error().message();
-  auto* h = static_cast<uint32_t*>(host->cpu_ptr());
-  EXPECT_EQ(std::count(h, h + n, 7u), static_cast<long>(n));
-  EXPECT_GT(s1->timestamp_ns(), 0u);
-  EXPECT_GE(s2->timestamp_ns(), s1->timestamp_ns());
 }
 
 // 8 queues driven from 4 host threads at once.
@@ -330,17 +243,6 @@ TEST_P(AmdDevice, CodeObjectForAnotherTargetIsRefused) {
   EXPECT_NE(missing.error().message().find("saxpy"), std::string::npos);  // lists what exists
 }
 
-TEST_P(AmdDevice, BuffersAreReleased) {
-  for (int i = 0; i < 300; ++i) {
-    auto b = dev_->alloc(3 << 20, i % 2 ? MemoryKind::kDeviceMapped : MemoryKind::kHost);
-    ASSERT_TRUE(b.ok()) << i << ": " << b.error().message();
-    static_cast<uint8_t*>((*b)->cpu_ptr())[0] = 1;
-  }
-  std::vector<std::unique_ptr<queues::Signal>> sigs;
-  for (int i = 0; i < 100; ++i) sigs.push_back(dev_->create_signal(i).value());
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(sigs[i]->value(), static_cast<uint64_t>(i));
-}
-
 TEST_P(AmdDevice, HostPointersCanBeMapped) {
   const size_t n = 1 << 16;
   void* mem = ::mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -393,6 +295,16 @@ INSTANTIATE_TEST_SUITE_P(Devices, AmdDevice, testing::Values("sim-amd:0", "sim-a
                              if (c == ':' || c == '-') c = '_';
                            return s;
                          });
+
+// The shared conformance suite (default PM4 queues; the AmdDevice tests above also run AQL): a
+// 4 KiB ring; a stuck queue shows its WAIT_REG_MEM.
+constexpr ConformanceCase kConformance[] = {
+    {"sim-amd:0", nullptr, 4096, {"WAIT_REG_MEM", nullptr}, kernels_for},
+    {"sim-amd:1", nullptr, 4096, {"WAIT_REG_MEM", nullptr}, kernels_for},
+    {"amd:0", "/dev/kfd", 4096, {"WAIT_REG_MEM", nullptr}, kernels_for},
+};
+INSTANTIATE_TEST_SUITE_P(Devices, DeviceConformance, testing::ValuesIn(kConformance),
+                         rawgpu::testing_conformance::case_name);
 
 // ---------------------------------------------------------------------------------------------
 // Faults: only on the simulator, where they can be provoked safely.
