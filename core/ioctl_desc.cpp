@@ -365,3 +365,66 @@ std::string table_problems(const IoctlTable& table) {
 }
 
 }  // namespace rawgpu::core
+
+namespace rawgpu::core {
+
+const ArgField* find_field(const IoctlDesc& desc, std::string_view name) {
+  for (const ArgField& f : desc.fields)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+std::optional<uint64_t> read_field(const ArgField& field, std::span<const uint8_t> arg) {
+  if (field.size == 0 || field.size > 8 || field.offset > arg.size() ||
+      arg.size() - field.offset < field.size)
+    return std::nullopt;
+  uint64_t v = 0;
+  for (uint32_t i = 0; i < field.size; ++i)
+    v |= static_cast<uint64_t>(arg[field.offset + i]) << (8 * i);
+  return v;
+}
+
+bool write_field(const ArgField& field, std::span<uint8_t> arg, uint64_t value) {
+  if (field.size == 0 || field.size > 8 || field.offset > arg.size() ||
+      arg.size() - field.offset < field.size)
+    return false;
+  for (uint32_t i = 0; i < field.size; ++i)
+    arg[field.offset + i] = static_cast<uint8_t>(value >> (8 * i));
+  return true;
+}
+
+std::optional<BufferSpan> buffer_span(const IoctlDesc& desc, const BufferRef& ref,
+                                      std::span<const uint8_t> arg) {
+  const ArgField* ptr = find_field(desc, ref.ptr_field);
+  if (!ptr) return std::nullopt;
+  const std::optional<uint64_t> address = read_field(*ptr, arg);
+  if (!address) return std::nullopt;
+  uint64_t bytes = 0;
+  if (ref.size_of) {
+    bytes = ref.size_of(arg);
+  } else {
+    uint64_t count = 1;
+    if (!ref.count_field.empty()) {
+      const ArgField* c = find_field(desc, ref.count_field);
+      if (!c) return std::nullopt;
+      const std::optional<uint64_t> v = read_field(*c, arg);
+      if (!v) return std::nullopt;
+      count = *v;
+    }
+    uint64_t elem = ref.elem_size;
+    if (elem == 0) {
+      const ArgField* e = find_field(desc, ref.elem_size_field);
+      if (!e) return std::nullopt;
+      const std::optional<uint64_t> v = read_field(*e, arg);
+      if (!v) return std::nullopt;
+      elem = *v;
+    }
+    if (count != 0 && elem > kMaxNestedBuffer / count) return std::nullopt;
+    bytes = count * elem;
+  }
+  if (bytes > kMaxNestedBuffer) return std::nullopt;
+  if (*address == 0) bytes = 0;
+  return BufferSpan{*address, bytes};
+}
+
+}  // namespace rawgpu::core

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -91,6 +92,18 @@ enum class ArgDir : uint8_t {
 // Which half of a call to print: arguments on entry, results on return, or everything.
 enum class Phase : uint8_t { kIn, kOut, kAll };
 
+// What a field's value means beyond its number, for the sniffer and the replayer: values that a
+// second run gets differently and must be remapped (file descriptors are ArgKind::kFd already).
+enum class ArgRole : uint8_t {
+  kNone,
+  kHandle,      // an id the driver hands out (an out field) and the caller passes back later (in
+                // fields): KFD buffer handles, queue and event ids, KGSL ids, RM handles the
+                // driver picks. `space` names the namespace ("kfd.mem", "kfd.queue", "kgsl.ctx").
+  kGpuAddr,     // a GPU virtual address the driver chose (KGSL gpuaddr); `space` as above
+  kCpuAddr,     // an address in the caller's process (userptr memory, ring and event pages)
+  kMmapOffset,  // the offset a later mmap() of a device fd passes (KFD mmap_offset)
+};
+
 struct NamedValue {
   uint64_t value = 0;
   std::string_view name;
@@ -104,6 +117,8 @@ struct ArgField {
   ArgDir dir = ArgDir::kIn;
   std::span<const NamedValue> names = {};  // enum values, or flag bits/masks in print order
   std::string_view prefix = {};            // "KFD_IOC_ALLOC_MEM_FLAGS_" for "…_???"
+  ArgRole role = ArgRole::kNone;           // what the value means to the replayer
+  std::string_view space = {};             // kHandle/kGpuAddr: its namespace ("kfd.queue")
 };
 
 // One actionable sentence for an errno of a row (or of every row of a table).
@@ -113,6 +128,35 @@ struct ErrnoHint {
 };
 
 struct IoctlDesc;
+
+// A user buffer that an ioctl argument points to (a nested buffer): KFD event and device-id
+// arrays, KGSL command lists, NV RM parameters. The sniffer captures it (trace IoctlBuffer, with
+// `tag`), the decoder prints it with `elem_fields`, the replayer copies it and re-points the
+// pointer field at its copy, remapping the roles of `elem_fields` inside.
+// Size in bytes: count * element size, where count is `count_field`'s value (1 when empty) and
+// the element size is `elem_size` or, when 0, `elem_size_field`'s value; `size_of` overrides
+// both when the size is not a field of the argument (RM alloc params sized by class).
+struct BufferRef {
+  uint32_t tag = 0;                    // IoctlBuffer.tag in a trace; unique within its row
+  std::string_view name;               // "events", "params", "cmdlist"
+  std::string_view ptr_field;          // the field holding the user pointer
+  std::string_view count_field = {};   // the field holding the element count; "" = one element
+  uint32_t elem_size = 0;              // bytes per element; 0: read elem_size_field
+  std::string_view elem_size_field = {};
+  ArgDir dir = ArgDir::kIn;            // kOut/kInOut: the contents on return matter too
+  std::string_view elem_type = {};     // the element struct's name, for the decoder
+  std::span<const ArgField> elem_fields = {};  // offsets within one element
+  // Size from the whole argument (0 = no buffer); overrides count/elem size when set.
+  uint64_t (*size_of)(std::span<const uint8_t> arg) = nullptr;
+};
+
+// Largest nested buffer the sniffer and replayer follow; a bigger size is treated as garbage.
+inline constexpr uint64_t kMaxNestedBuffer = 16u << 20;
+
+struct BufferSpan {
+  uint64_t address = 0;
+  uint64_t bytes = 0;  // 0: nothing to capture (null pointer or zero count)
+};
 
 // Optional custom printer: writes the body between the braces instead of the field loop (it may
 // call append_fields() for the plain part). `bytes` holds what was captured, possibly short.
@@ -135,6 +179,7 @@ struct IoctlDesc {
   std::span<const ErrnoHint> hints = {};
   ArgPrinter printer = nullptr;
   std::string_view note = {};  // one line for docs and the decoder ("≤1.16 layout, 88 bytes")
+  std::span<const BufferRef> buffers = {};  // user buffers the argument points to
 
   // The request number this row issues.
   constexpr unsigned long request() const {
@@ -196,6 +241,21 @@ void append_flags(std::string& out, uint64_t value, std::span<const NamedValue> 
                   std::string_view prefix);
 void append_enum(std::string& out, uint64_t value, std::span<const NamedValue> names,
                  std::string_view prefix);
+
+// ---------------------------------------------------------------------------------------------
+// Nested buffers.
+
+// The field of `desc` called `name`, or nullptr. Allocation-free.
+const ArgField* find_field(const IoctlDesc& desc, std::string_view name);
+// Reads a field's value (zero-extended, little-endian); nullopt when `arg` is too short.
+std::optional<uint64_t> read_field(const ArgField& field, std::span<const uint8_t> arg);
+// Writes a field's value (truncated to its size); false when `arg` is too short.
+bool write_field(const ArgField& field, std::span<uint8_t> arg, uint64_t value);
+// Where `ref` points and how many bytes it covers, from the captured argument bytes. nullopt
+// when a named field is missing or past `arg`, or the size exceeds kMaxNestedBuffer.
+// Allocation-free (the sniffer calls it on every ioctl).
+std::optional<BufferSpan> buffer_span(const IoctlDesc& desc, const BufferRef& ref,
+                                      std::span<const uint8_t> arg);
 
 // ---------------------------------------------------------------------------------------------
 // Self-check for tests and table authors: every field lies inside its struct, fields do not

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "tools/demo.h"
 #include "tools/info.h"
+#include "tools/trace_commands.h"
 
 #ifndef RAWGPU_VERSION
 #define RAWGPU_VERSION "unknown"
@@ -23,6 +24,9 @@ int main(int argc, char** argv) {
   });
   rawgpu::tools::add_info_command(app);
   rawgpu::tools::add_demo_command(app);
+  rawgpu::tools::add_sniff_command(app);
+  rawgpu::tools::add_decode_command(app);
+  rawgpu::tools::add_replay_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

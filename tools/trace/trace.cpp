@@ -66,6 +66,7 @@ class Cursor {
     return true;
   }
   Error error() const { return err_; }
+  size_t left() const { return b_.size() - pos_; }
 
  private:
   bool short_read(const char* what, uint64_t n) {
@@ -90,6 +91,14 @@ size_t ioctl_payload_size(const IoctlRecord& r) {
 }
 
 }  // namespace
+
+const char* snapshot_reason_name(uint32_t reason) {
+  switch (reason) {
+    case static_cast<uint32_t>(SnapshotReason::kRestore): return "restore";
+    case static_cast<uint32_t>(SnapshotReason::kCheck): return "check";
+  }
+  return nullptr;
+}
 
 const char* record_type_name(uint32_t type) {
   switch (static_cast<RecordType>(type)) {
@@ -374,11 +383,12 @@ Status TraceWriter::append(const SubmissionRecord& r, RecordMeta m) {
 Status TraceWriter::append(const MemorySnapshotRecord& r, RecordMeta m) {
   std::lock_guard lock(mu_);
   RAWGPU_TRY(
-      begin_record(static_cast<uint32_t>(RecordType::kMemorySnapshot), 16 + r.data.size(), m));
+      begin_record(static_cast<uint32_t>(RecordType::kMemorySnapshot), 20 + r.data.size(), m));
   put<uint32_t>(rec_, r.space);
   put<uint32_t>(rec_, static_cast<uint32_t>(r.data.size()));
   put<uint64_t>(rec_, r.address);
   put_bytes(rec_, r.data);
+  put<uint32_t>(rec_, r.reason);
   return end_record();
 }
 
@@ -505,6 +515,8 @@ Result<Record> decode(const RecordView& v) {
       if (!c.read(r.space, "space") || !c.read(len, "data_len") || !c.read(r.address, "address") ||
           !c.bytes(len, r.data, "data"))
         return c.error();
+      // reason: added in 1.1 after the data; a 1.0 record has none (kRestore).
+      if (c.left() >= 4 && !c.read(r.reason, "reason")) return c.error();
       return Record(r);
     }
     case RecordType::kEnd: {

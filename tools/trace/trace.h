@@ -53,7 +53,7 @@ using core::Status;
 
 inline constexpr char kMagic[8] = {'R', 'G', 'T', 'R', 'A', 'C', 'E', '\0'};
 inline constexpr uint16_t kVersionMajor = 1;
-inline constexpr uint16_t kVersionMinor = 0;
+inline constexpr uint16_t kVersionMinor = 1;
 inline constexpr uint32_t kFileHeaderSize = 64;       // size written by this version
 inline constexpr uint32_t kMaxFileHeaderSize = 4096;  // readers refuse larger header_size
 inline constexpr uint32_t kRecordHeaderSize = 24;
@@ -249,15 +249,24 @@ struct SubmissionRecord {
   }
 };
 
+// Why a MEMORY_SNAPSHOT was taken (format 1.1).
+enum class SnapshotReason : uint32_t {
+  kRestore = 0,  // before a submission: the replayer writes it back before re-submitting
+  kCheck = 1,    // contents when a mapping went away or the process ended: the replayer compares
+};
+const char* snapshot_reason_name(uint32_t reason);  // "restore", "check"; nullptr if unknown
+
 // MEMORY_SNAPSHOT: contents of memory at address (typically whole pages).
 struct MemorySnapshotRecord {
   uint32_t space = 0;  // AddressSpace value
   uint64_t address = 0;
   std::span<const uint8_t> data;
+  uint32_t reason = 0;  // SnapshotReason value (1.1; after data in the file)
   template <typename F>
   void fields(F&& f) const {
     f("space", space);
     f("address", address);
+    f("reason", reason);
     f("data", data);
   }
 };

@@ -1,0 +1,10 @@
+// rawgpu decode: placeholder until the command lands.
+#include <CLI/CLI.hpp>
+
+#include "tools/trace_commands.h"
+
+namespace rawgpu::tools {
+
+void add_decode_command(CLI::App& app) { (void)app; }
+
+}  // namespace rawgpu::tools

@@ -1,0 +1,10 @@
+// rawgpu replay: placeholder until the command lands.
+#include <CLI/CLI.hpp>
+
+#include "tools/trace_commands.h"
+
+namespace rawgpu::tools {
+
+void add_replay_command(CLI::App& app) { (void)app; }
+
+}  // namespace rawgpu::tools

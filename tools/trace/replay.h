@@ -1,0 +1,2 @@
+// rawgpu — trace replayer (placeholder; issue 6).
+#pragma once
