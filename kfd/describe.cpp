@@ -382,6 +382,93 @@ constexpr ArgField kDbgTrapFields[] = {
     F(kfd_ioctl_dbg_trap_args_v113, op_args, kBytes, kInOut),
 };
 
+// ---------------------------------------------------------------------------------------------
+// Nested user buffers (core::BufferRef): what the sniffer captures, the decoder prints and the
+// replayer copies. Tags are unique per row; sizes as kfd_chardev.c copies them.
+
+// kfd_event_data_v114, one WAIT_EVENTS entry (the union shown through its signal view).
+constexpr ArgField kEventDataFields[] = {
+    ArgField{"last_event_age", 0, 8, core::ArgKind::kUnsigned, core::ArgDir::kInOut},
+    F(kfd_event_data_v114, kfd_event_data_ext, kPtr, kIn),
+    F(kfd_event_data_v114, event_id, kUnsigned, kIn),
+    F(kfd_event_data_v114, pad, kPad, kIn),
+};
+// One uint32_t gpu_id of a device-id array (MAP/UNMAP_MEMORY_TO_GPU).
+constexpr ArgField kGpuIdElemFields[] = {
+    ArgField{"gpu_id", 0, 4, core::ArgKind::kUnsigned, core::ArgDir::kIn},
+};
+constexpr ArgField kDeviceAperturesFields[] = {
+    F(kfd_process_device_apertures, lds_base, kHex, kOut),
+    F(kfd_process_device_apertures, lds_limit, kHex, kOut),
+    F(kfd_process_device_apertures, scratch_base, kHex, kOut),
+    F(kfd_process_device_apertures, scratch_limit, kHex, kOut),
+    F(kfd_process_device_apertures, gpuvm_base, kHex, kOut),
+    F(kfd_process_device_apertures, gpuvm_limit, kHex, kOut),
+    F(kfd_process_device_apertures, gpu_id, kUnsigned, kOut),
+    F(kfd_process_device_apertures, pad, kPad, kOut),
+};
+constexpr ArgField kTileConfigElemFields[] = {
+    ArgField{"value", 0, 4, core::ArgKind::kHex, core::ArgDir::kOut},
+};
+
+// SET_CU_MASK copies num_cu_mask / 32 words (kfd_ioctl_set_cu_mask: cu_mask_size =
+// sizeof(uint32_t) * (num_cu_mask / 32)).
+uint64_t cu_mask_bytes(std::span<const uint8_t> arg) {
+  constexpr size_t at = offsetof(kfd_ioctl_set_cu_mask_args, num_cu_mask);
+  if (arg.size() < at + 4) return 0;
+  const uint32_t n = static_cast<uint32_t>(arg[at]) | static_cast<uint32_t>(arg[at + 1]) << 8 |
+                     static_cast<uint32_t>(arg[at + 2]) << 16 |
+                     static_cast<uint32_t>(arg[at + 3]) << 24;
+  return static_cast<uint64_t>(n / 32) * 4;
+}
+
+constexpr core::BufferRef kWaitEventsBuffers[] = {
+    {.tag = 1, .name = "events", .ptr_field = "events_ptr", .count_field = "num_events",
+     .elem_size = sizeof(kfd_event_data_v114), .dir = core::ArgDir::kInOut,
+     .elem_type = "kfd_event_data", .elem_fields = kEventDataFields},
+};
+constexpr core::BufferRef kDeviceIdsBuffers[] = {
+    {.tag = 1, .name = "device_ids", .ptr_field = "device_ids_array_ptr",
+     .count_field = "n_devices", .elem_size = 4, .dir = core::ArgDir::kIn,
+     .elem_type = "uint32_t", .elem_fields = kGpuIdElemFields},
+};
+constexpr core::BufferRef kGetProcessAperturesNewBuffers[] = {
+    {.tag = 1, .name = "apertures", .ptr_field = "kfd_process_device_apertures_ptr",
+     .count_field = "num_of_nodes", .elem_size = sizeof(kfd_process_device_apertures),
+     .dir = core::ArgDir::kOut, .elem_type = "kfd_process_device_apertures",
+     .elem_fields = kDeviceAperturesFields},
+};
+constexpr core::BufferRef kGetDmabufInfoBuffers[] = {
+    {.tag = 1, .name = "metadata", .ptr_field = "metadata_ptr", .count_field = "metadata_size",
+     .elem_size = 1, .dir = core::ArgDir::kOut},
+};
+constexpr core::BufferRef kGetTileConfigBuffers[] = {
+    {.tag = 1, .name = "tile_config", .ptr_field = "tile_config_ptr",
+     .count_field = "num_tile_configs", .elem_size = 4, .dir = core::ArgDir::kOut,
+     .elem_type = "uint32_t", .elem_fields = kTileConfigElemFields},
+    {.tag = 2, .name = "macro_tile_config", .ptr_field = "macro_tile_config_ptr",
+     .count_field = "num_macro_tile_configs", .elem_size = 4, .dir = core::ArgDir::kOut,
+     .elem_type = "uint32_t", .elem_fields = kTileConfigElemFields},
+};
+constexpr core::BufferRef kSetCuMaskBuffers[] = {
+    {.tag = 1, .name = "cu_mask", .ptr_field = "cu_mask_ptr", .dir = core::ArgDir::kIn,
+     .elem_type = "uint32_t", .size_of = cu_mask_bytes},
+};
+constexpr core::BufferRef kDbgContentBuffers[] = {
+    {.tag = 1, .name = "content", .ptr_field = "content_ptr", .count_field = "buf_size_in_bytes",
+     .elem_size = 1, .dir = core::ArgDir::kIn},
+};
+// CRIU buckets: struct kfd_criu_device_bucket (16 bytes) and kfd_criu_bo_bucket (48 bytes) of
+// include/uapi/linux/kfd_ioctl.h (KFD 1.8); priv_data is opaque to user space.
+constexpr core::BufferRef kCriuOpBuffers[] = {
+    {.tag = 1, .name = "devices", .ptr_field = "devices", .count_field = "num_devices",
+     .elem_size = 16, .dir = core::ArgDir::kInOut, .elem_type = "kfd_criu_device_bucket"},
+    {.tag = 2, .name = "bos", .ptr_field = "bos", .count_field = "num_bos", .elem_size = 48,
+     .dir = core::ArgDir::kInOut, .elem_type = "kfd_criu_bo_bucket"},
+    {.tag = 3, .name = "priv_data", .ptr_field = "priv_data", .count_field = "priv_data_size",
+     .elem_size = 1, .dir = core::ArgDir::kInOut},
+};
+
 #undef F
 #undef N
 

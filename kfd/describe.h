@@ -21,7 +21,7 @@
 //      directions (RAWGPU_KFD_FIELD), flag/enum names, and errno hints a user can act on.
 //   4. tests/kfd/ioctl_test.cpp: the row's full code in the expected list (fact sheet §2.3).
 // Designated initializers must follow core::IoctlDesc's member order:
-//   fields, deprecated, since, elem_size, encoding, hints, printer, note.
+//   fields, deprecated, since, elem_size, encoding, hints, printer, note, buffers.
 #pragma once
 
 #include <cstddef>
@@ -67,7 +67,8 @@ namespace rawgpu::kfd {
     .fields = kResetEventFields, .hints = kEventIdHints)                                          \
   X(WAIT_EVENTS, WAIT_EVENTS, 0x0C, kReadWrite, kfd_ioctl_wait_events_args,                       \
     .fields = kWaitEventsFields, .hints = kWaitEventsHints,                                       \
-    .note = "events_ptr -> kfd_event_data_v114[num_events]")                                      \
+    .note = "events_ptr -> kfd_event_data_v114[num_events]",                                      \
+    .buffers = kWaitEventsBuffers)                                                                \
   X(DBG_REGISTER_DEPRECATED, DBG_REGISTER_DEPRECATED, 0x0D, kWrite, kfd_ioctl_dbg_register_args,  \
     .fields = kDbgRegisterFields, .deprecated = true, .hints = kDbgDeprecatedHints)               \
   X(DBG_UNREGISTER_DEPRECATED, DBG_UNREGISTER_DEPRECATED, 0x0E, kWrite,                           \
@@ -75,21 +76,25 @@ namespace rawgpu::kfd {
     .fields = kDbgUnregisterFields, .deprecated = true, .hints = kDbgDeprecatedHints)             \
   X(DBG_ADDRESS_WATCH_DEPRECATED, DBG_ADDRESS_WATCH_DEPRECATED, 0x0F, kWrite,                     \
     kfd_ioctl_dbg_address_watch_args,                                                             \
-    .fields = kDbgAddressWatchFields, .deprecated = true, .hints = kDbgDeprecatedHints)           \
+    .fields = kDbgAddressWatchFields, .deprecated = true, .hints = kDbgDeprecatedHints,           \
+    .buffers = kDbgContentBuffers)                                                                \
   X(DBG_WAVE_CONTROL_DEPRECATED, DBG_WAVE_CONTROL_DEPRECATED, 0x10, kWrite,                       \
     kfd_ioctl_dbg_wave_control_args,                                                              \
-    .fields = kDbgWaveControlFields, .deprecated = true, .hints = kDbgDeprecatedHints)            \
+    .fields = kDbgWaveControlFields, .deprecated = true, .hints = kDbgDeprecatedHints,            \
+    .buffers = kDbgContentBuffers)                                                                \
   X(SET_SCRATCH_BACKING_VA, SET_SCRATCH_BACKING_VA, 0x11, kReadWrite,                             \
     kfd_ioctl_set_scratch_backing_va_args,                                                        \
     .fields = kSetScratchBackingVaFields, .hints = kGpuIdHints)                                   \
   X(GET_TILE_CONFIG, GET_TILE_CONFIG, 0x12, kReadWrite, kfd_ioctl_get_tile_config_args,           \
-    .fields = kGetTileConfigFields, .hints = kGpuIdHints)                                         \
+    .fields = kGetTileConfigFields, .hints = kGpuIdHints,                                         \
+    .buffers = kGetTileConfigBuffers)                                                             \
   X(SET_TRAP_HANDLER, SET_TRAP_HANDLER, 0x13, kWrite, kfd_ioctl_set_trap_handler_args,            \
     .fields = kSetTrapHandlerFields, .hints = kGpuIdHints)                                        \
   X(GET_PROCESS_APERTURES_NEW, GET_PROCESS_APERTURES_NEW, 0x14, kReadWrite,                       \
     kfd_ioctl_get_process_apertures_new_args,                                                     \
     .fields = kGetProcessAperturesNewFields,                                                      \
-    .note = "kfd_process_device_apertures_ptr -> kfd_process_device_apertures[num_of_nodes]")     \
+    .note = "kfd_process_device_apertures_ptr -> kfd_process_device_apertures[num_of_nodes]",     \
+    .buffers = kGetProcessAperturesNewBuffers)                                                    \
   X(ACQUIRE_VM, ACQUIRE_VM, 0x15, kWrite, kfd_ioctl_acquire_vm_args,                              \
     .fields = kAcquireVmFields, .hints = kAcquireVmHints)                                         \
   X(ALLOC_MEMORY_OF_GPU, ALLOC_MEMORY_OF_GPU, 0x16, kReadWrite, kfd_ioctl_alloc_memory_of_gpu_args, \
@@ -98,18 +103,22 @@ namespace rawgpu::kfd {
     .fields = kFreeMemoryOfGpuFields, .hints = kFreeMemoryOfGpuHints)                             \
   X(MAP_MEMORY_TO_GPU, MAP_MEMORY_TO_GPU, 0x18, kReadWrite, kfd_ioctl_map_memory_to_gpu_args,     \
     .fields = kMapMemoryToGpuFields, .hints = kMapMemoryToGpuHints,                               \
-    .note = "device_ids_array_ptr -> uint32_t gpu_id[n_devices]")                                 \
+    .note = "device_ids_array_ptr -> uint32_t gpu_id[n_devices]",                                 \
+    .buffers = kDeviceIdsBuffers)                                                                 \
   X(UNMAP_MEMORY_FROM_GPU, UNMAP_MEMORY_FROM_GPU, 0x19, kReadWrite,                               \
     kfd_ioctl_unmap_memory_from_gpu_args,                                                         \
     .fields = kUnmapMemoryFromGpuFields, .hints = kUnmapMemoryFromGpuHints,                       \
-    .note = "device_ids_array_ptr -> uint32_t gpu_id[n_devices]")                                 \
+    .note = "device_ids_array_ptr -> uint32_t gpu_id[n_devices]",                                 \
+    .buffers = kDeviceIdsBuffers)                                                                 \
   X(SET_CU_MASK, SET_CU_MASK, 0x1A, kWrite, kfd_ioctl_set_cu_mask_args,                           \
-    .fields = kSetCuMaskFields, .hints = kSetCuMaskHints)                                         \
+    .fields = kSetCuMaskFields, .hints = kSetCuMaskHints,                                         \
+    .buffers = kSetCuMaskBuffers)                                                                 \
   X(GET_QUEUE_WAVE_STATE, GET_QUEUE_WAVE_STATE, 0x1B, kReadWrite,                                 \
     kfd_ioctl_get_queue_wave_state_args,                                                          \
     .fields = kGetQueueWaveStateFields, .hints = kQueueIdHints)                                   \
   X(GET_DMABUF_INFO, GET_DMABUF_INFO, 0x1C, kReadWrite, kfd_ioctl_get_dmabuf_info_args,           \
-    .fields = kGetDmabufInfoFields)                                                               \
+    .fields = kGetDmabufInfoFields,                                                               \
+    .buffers = kGetDmabufInfoBuffers)                                                             \
   X(IMPORT_DMABUF, IMPORT_DMABUF, 0x1D, kReadWrite, kfd_ioctl_import_dmabuf_args,                 \
     .fields = kImportDmabufFields)                                                                \
   X(ALLOC_QUEUE_GWS, ALLOC_QUEUE_GWS, 0x1E, kReadWrite, kfd_ioctl_alloc_queue_gws_args,           \
@@ -122,7 +131,8 @@ namespace rawgpu::kfd {
   X(SET_XNACK_MODE, SET_XNACK_MODE, 0x21, kReadWrite, kfd_ioctl_set_xnack_mode_args,              \
     .fields = kSetXnackModeFields, .hints = kSetXnackModeHints)                                   \
   X(CRIU_OP, CRIU_OP, 0x22, kReadWrite, kfd_ioctl_criu_args,                                      \
-    .fields = kCriuOpFields, .since = kMinorCriu, .hints = kCriuOpHints)                          \
+    .fields = kCriuOpFields, .since = kMinorCriu, .hints = kCriuOpHints,                          \
+    .buffers = kCriuOpBuffers)                                                                    \
   X(AVAILABLE_MEMORY, AVAILABLE_MEMORY, 0x23, kReadWrite, kfd_ioctl_get_available_memory_args,    \
     .fields = kAvailableMemoryFields, .since = kMinorAvailableMemory, .hints = kGpuIdHints)       \
   X(EXPORT_DMABUF, EXPORT_DMABUF, 0x24, kReadWrite, kfd_ioctl_export_dmabuf_args_v112,            \

@@ -825,6 +825,69 @@ constexpr core::IoctlDesc kRmAllocHead{.name = "NV_ESC_RM_ALLOC",
                                        .size = sizeof(NVOS21_PARAMETERS),
                                        .fields = kRmAllocHeadFields};
 
+// ---------------------------------------------------------------------------------------------
+// Nested user buffers (core::BufferRef): what the sniffer captures, the decoder prints and the
+// replayer copies. Tags are unique per row. RM copies a control's params by paramsSize
+// (Nv04ControlWithSecInfo) and an allocation's params by the class's own size (RmAllocWithSecInfo
+// looks the size up per class; paramsSize is ignored), so the alloc rows size theirs from
+// rm_classes(); a class that table does not know falls back to paramsSize.
+
+uint32_t read_u32(std::span<const uint8_t> arg, size_t at) {
+  if (arg.size() < at + 4) return 0;
+  return static_cast<uint32_t>(arg[at]) | static_cast<uint32_t>(arg[at + 1]) << 8 |
+         static_cast<uint32_t>(arg[at + 2]) << 16 | static_cast<uint32_t>(arg[at + 3]) << 24;
+}
+uint64_t alloc_params_bytes(std::span<const uint8_t> arg, size_t class_at, size_t size_at) {
+  const uint32_t h_class = read_u32(arg, class_at);
+  if (const core::IoctlDesc* row = find_versioned(rm_classes(), h_class)) return row->size;
+  return read_u32(arg, size_at);
+}
+uint64_t nvos21_params_bytes(std::span<const uint8_t> arg) {
+  return alloc_params_bytes(arg, offsetof(NVOS21_PARAMETERS, hClass),
+                            offsetof(NVOS21_PARAMETERS, paramsSize));
+}
+uint64_t nvos64_params_bytes(std::span<const uint8_t> arg) {
+  return alloc_params_bytes(arg, offsetof(NVOS64_PARAMETERS, hClass),
+                            offsetof(NVOS64_PARAMETERS, paramsSize));
+}
+
+constexpr core::BufferRef kRmControlBuffers[] = {
+    {.tag = 1, .name = "params", .ptr_field = "params", .count_field = "paramsSize",
+     .elem_size = 1, .dir = core::ArgDir::kInOut, .elem_type = "rm_controls()[cmd]"},
+};
+constexpr core::BufferRef kRmAllocBuffers[] = {
+    {.tag = 1, .name = "pAllocParms", .ptr_field = "pAllocParms", .dir = core::ArgDir::kInOut,
+     .elem_type = "rm_classes()[hClass]", .size_of = nvos21_params_bytes},
+};
+constexpr core::BufferRef kRmAllocNvos64Buffers[] = {
+    {.tag = 1, .name = "pAllocParms", .ptr_field = "pAllocParms", .dir = core::ArgDir::kInOut,
+     .elem_type = "rm_classes()[hClass]", .size_of = nvos64_params_bytes},
+};
+constexpr core::BufferRef kXferBuffers[] = {
+    {.tag = 1, .name = "inner", .ptr_field = "ptr", .count_field = "size", .elem_size = 1,
+     .dir = core::ArgDir::kInOut, .elem_type = "the escape's args (cmd)"},
+};
+
+// Pointers inside RM control params (the sniffer follows them one level down from the params
+// buffer; tags there are 0x100 + tag).
+constexpr ArgField kClassIdElemFields[] = {
+    ArgField{"hClass", 0, 4, core::ArgKind::kEnum, core::ArgDir::kOut, kRmClassNames},
+};
+constexpr ArgField kGrInfoElemFields[] = {
+    F(NV2080_CTRL_GR_INFO, index, kHex, kIn),
+    F(NV2080_CTRL_GR_INFO, data, kUnsigned, kOut),
+};
+constexpr core::BufferRef kGetClasslistBuffers[] = {
+    {.tag = 1, .name = "classList", .ptr_field = "classList", .count_field = "numClasses",
+     .elem_size = 4, .dir = core::ArgDir::kOut, .elem_type = "NvU32",
+     .elem_fields = kClassIdElemFields},
+};
+constexpr core::BufferRef kGrGetInfoBuffers[] = {
+    {.tag = 1, .name = "grInfoList", .ptr_field = "grInfoList", .count_field = "grInfoListSize",
+     .elem_size = sizeof(NV2080_CTRL_GR_INFO), .dir = core::ArgDir::kInOut,
+     .elem_type = "NV2080_CTRL_GR_INFO", .elem_fields = kGrInfoElemFields},
+};
+
 #undef STATUS_OUT
 #undef HCLASS
 #undef RM_STATUS

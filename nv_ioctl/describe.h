@@ -33,7 +33,7 @@
 //   4. tests/nv/ioctl_test.cpp: the row's request number/size (or id/size) in the expected lists,
 //      checked against the fact sheet.
 // Designated initializers follow core::IoctlDesc's member order:
-//   fields, deprecated, since, elem_size, encoding, hints, printer, note.
+//   fields, deprecated, since, elem_size, encoding, hints, printer, note, buffers.
 #pragma once
 
 #include <cstddef>
@@ -73,11 +73,14 @@ inline constexpr uint32_t args_size<nv_no_args> = 0;
     .note = "on /dev/nvidia<minor> registered with NV_ESC_REGISTER_FD, not on nvidiactl")          \
   X(RM_FREE, ESC, NV_ESC_RM_FREE, NVOS00_PARAMETERS, status, .fields = kNvos00Fields)              \
   X(RM_CONTROL, ESC, NV_ESC_RM_CONTROL, NVOS54_PARAMETERS, status, .fields = kNvos54Fields,        \
-    .note = "params -> the command's params struct (rm_controls())")                               \
+    .note = "params -> the command's params struct (rm_controls())",                              \
+    .buffers = kRmControlBuffers)                                                                 \
   X(RM_ALLOC, ESC, NV_ESC_RM_ALLOC, NVOS21_PARAMETERS, status, .fields = kNvos21Fields,            \
-    .note = "pAllocParms -> the class's params struct (rm_classes())")                             \
+    .note = "pAllocParms -> the class's params struct (rm_classes())",                            \
+    .buffers = kRmAllocBuffers)                                                                   \
   X(RM_ALLOC_NVOS64, ESC, NV_ESC_RM_ALLOC, NVOS64_PARAMETERS, status, .fields = kNvos64Fields,     \
-    .note = "48-byte form with pRightsRequested; the kernel tells it from NVOS21 by size")         \
+    .note = "48-byte form with pRightsRequested; the kernel tells it from NVOS21 by size",        \
+    .buffers = kRmAllocNvos64Buffers)                                                             \
   X(RM_DUP_OBJECT, ESC, NV_ESC_RM_DUP_OBJECT, NVOS55_PARAMETERS, status, .fields = kNvos55Fields)  \
   X(RM_SHARE, ESC, NV_ESC_RM_SHARE, NVOS57_PARAMETERS, status, .fields = kNvos57Fields)            \
   X(RM_VID_HEAP_CONTROL, ESC, NV_ESC_RM_VID_HEAP_CONTROL, NVOS32_PARAMETERS, status,               \
@@ -112,7 +115,8 @@ inline constexpr uint32_t args_size<nv_no_args> = 0;
     .fields = kRmApiVersionFields, .hints = kCheckVersionHints,                                    \
     .note = "QUERY copies the kernel's version string out; a mismatch is -EINVAL")                 \
   X(IOCTL_XFER_CMD, ESC, NV_ESC_IOCTL_XFER_CMD, nv_ioctl_xfer_t, none, .fields = kXferFields,      \
-    .note = "carries an inner escape of up to 16384 bytes at ptr")                                 \
+    .note = "carries an inner escape of up to 16384 bytes at ptr",                                \
+    .buffers = kXferBuffers)                                                                      \
   X(ATTACH_GPUS_TO_FD, ESC, NV_ESC_ATTACH_GPUS_TO_FD, nv_ioctl_gpu_id_t, none,                     \
     .fields = kGpuIdFields, .elem_size = sizeof(nv_ioctl_gpu_id_t), .hints = kAttachGpusHints,     \
     .note = "NvU32 gpu_id[N]; once per fd; a zero entry is skipped")                               \
@@ -244,7 +248,8 @@ core::IoctlMatch find_nv_request(unsigned long request, uint32_t branch = 0);
   X(NV0000_CTRL_CMD_GPU_GET_ID_INFO_V2, NV0000_CTRL_GPU_GET_ID_INFO_V2_PARAMS,                     \
     .fields = kGetIdInfoV2Fields)                                                                  \
   X(NV0080_CTRL_CMD_GPU_GET_CLASSLIST, NV0080_CTRL_GPU_GET_CLASSLIST_PARAMS,                       \
-    .fields = kGetClasslistFields, .note = "classList -> uint32_t[numClasses]; NULL for the count") \
+    .fields = kGetClasslistFields, .note = "classList -> uint32_t[numClasses]; NULL for the count",\
+    .buffers = kGetClasslistBuffers)                                                              \
   X(NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2, NV0080_CTRL_GPU_GET_CLASSLIST_V2_PARAMS,                 \
     .fields = kGetClasslistV2Fields, .note = "classList[100] up to 575")                           \
   X(NV0080_CTRL_CMD_GPU_GET_CLASSLIST_V2, NV0080_CTRL_GPU_GET_CLASSLIST_V2_PARAMS_V580,            \
@@ -252,7 +257,8 @@ core::IoctlMatch find_nv_request(unsigned long request, uint32_t branch = 0);
   X(NV2080_CTRL_CMD_GPU_GET_GID_INFO, NV2080_CTRL_GPU_GET_GID_INFO_PARAMS,                         \
     .fields = kGetGidInfoFields, .note = "FORMAT_BINARY (2): data[0..16) is the GPU UUID")         \
   X(NV2080_CTRL_CMD_GR_GET_INFO, NV2080_CTRL_GR_GET_INFO_PARAMS, .fields = kGrGetInfoFields,       \
-    .note = "grInfoList -> NV2080_CTRL_GR_INFO{index, data}[grInfoListSize]")                      \
+    .note = "grInfoList -> NV2080_CTRL_GR_INFO{index, data}[grInfoListSize]",                     \
+    .buffers = kGrGetInfoBuffers)                                                                 \
   X(NV2080_CTRL_CMD_GR_GET_CTX_BUFFER_SIZE, NV2080_CTRL_GR_GET_CTX_BUFFER_SIZE_PARAMS,             \
     .fields = kGrGetCtxBufferSizeFields)                                                           \
   X(NV2080_CTRL_CMD_FB_FLUSH_GPU_CACHE, NV2080_CTRL_FB_FLUSH_GPU_CACHE_PARAMS,                     \

@@ -343,6 +343,81 @@ constexpr ArgField kGpuCommandFields[] = {
     F(kgsl_gpu_command, timestamp, kUnsigned, kInOut),
 };
 
+// ---------------------------------------------------------------------------------------------
+// Nested user buffers (core::BufferRef): what the sniffer captures, the decoder prints and the
+// replayer copies. Tags are unique per row. Element sizes come from the argument where KGSL
+// takes them from it (cmdsize/objsize/syncsize, obj_len: kgsl_drawobj.c copies
+// min(size, sizeof(struct)) per entry and steps by the caller's size).
+
+constexpr NamedValue kSyncpointTypeNames[] = {
+    N(KGSL_CMD_SYNCPOINT_TYPE_TIMESTAMP),
+    N(KGSL_CMD_SYNCPOINT_TYPE_FENCE),
+    N(KGSL_CMD_SYNCPOINT_TYPE_TIMELINE),
+};
+constexpr ArgField kCommandObjectFields[] = {
+    F(kgsl_command_object, offset, kHex, kIn),
+    F(kgsl_command_object, gpuaddr, kHex, kIn),
+    F(kgsl_command_object, size, kHex, kIn),
+    F(kgsl_command_object, flags, kFlags, kIn, kCmdobjFlagNames, "KGSL_"),
+    F(kgsl_command_object, id, kUnsigned, kIn),
+};
+constexpr ArgField kCommandSyncpointFields[] = {
+    F(kgsl_command_syncpoint, priv, kPtr, kIn),
+    F(kgsl_command_syncpoint, size, kUnsigned, kIn),
+    F(kgsl_command_syncpoint, type, kEnum, kIn, kSyncpointTypeNames, "KGSL_CMD_SYNCPOINT_TYPE_"),
+    F(kgsl_command_syncpoint, pad0, kPad, kIn),
+};
+constexpr ArgField kGpuobjSyncObjFields[] = {
+    F(kgsl_gpuobj_sync_obj, offset, kHex, kIn),
+    F(kgsl_gpuobj_sync_obj, length, kHex, kIn),
+    F(kgsl_gpuobj_sync_obj, id, kUnsigned, kIn),
+    F(kgsl_gpuobj_sync_obj, op, kFlags, kIn, kCacheOpNames, kCacheOpPrefix),
+};
+constexpr ArgField kPerfcounterReadGroupFields[] = {
+    F(kgsl_perfcounter_read_group, groupid, kHex, kIn),
+    F(kgsl_perfcounter_read_group, countable, kUnsigned, kIn),
+    F(kgsl_perfcounter_read_group, value, kUnsigned, kOut),
+};
+
+constexpr core::BufferRef kPropertyBuffers[] = {
+    {.tag = 1, .name = "value", .ptr_field = "value", .count_field = "sizebytes", .elem_size = 1,
+     .dir = core::ArgDir::kInOut, .elem_type = "KGSL_PROP_* payload (type)"},
+};
+constexpr core::BufferRef kPrivBuffers[] = {
+    {.tag = 1, .name = "priv", .ptr_field = "priv", .count_field = "len", .elem_size = 1,
+     .dir = core::ArgDir::kInOut},
+};
+constexpr core::BufferRef kGpuobjImportBuffers[] = {
+    {.tag = 1, .name = "priv", .ptr_field = "priv", .count_field = "priv_len", .elem_size = 1,
+     .dir = core::ArgDir::kIn,
+     .elem_type = "kgsl_gpuobj_import_dma_buf / kgsl_gpuobj_import_useraddr (type)"},
+};
+constexpr core::BufferRef kGpuobjAllocBuffers[] = {
+    {.tag = 1, .name = "metadata", .ptr_field = "metadata", .count_field = "metadata_len",
+     .elem_size = 1, .dir = core::ArgDir::kIn},
+};
+constexpr core::BufferRef kGpuobjSyncBuffers[] = {
+    {.tag = 1, .name = "objs", .ptr_field = "objs", .count_field = "count",
+     .elem_size_field = "obj_len", .dir = core::ArgDir::kIn, .elem_type = "kgsl_gpuobj_sync_obj",
+     .elem_fields = kGpuobjSyncObjFields},
+};
+constexpr core::BufferRef kPerfcounterReadBuffers[] = {
+    {.tag = 1, .name = "reads", .ptr_field = "reads", .count_field = "count",
+     .elem_size = sizeof(kgsl_perfcounter_read_group), .dir = core::ArgDir::kInOut,
+     .elem_type = "kgsl_perfcounter_read_group", .elem_fields = kPerfcounterReadGroupFields},
+};
+constexpr core::BufferRef kGpuCommandBuffers[] = {
+    {.tag = 1, .name = "cmdlist", .ptr_field = "cmdlist", .count_field = "numcmds",
+     .elem_size_field = "cmdsize", .dir = core::ArgDir::kIn, .elem_type = "kgsl_command_object",
+     .elem_fields = kCommandObjectFields},
+    {.tag = 2, .name = "objlist", .ptr_field = "objlist", .count_field = "numobjs",
+     .elem_size_field = "objsize", .dir = core::ArgDir::kIn, .elem_type = "kgsl_command_object",
+     .elem_fields = kCommandObjectFields},
+    {.tag = 3, .name = "synclist", .ptr_field = "synclist", .count_field = "numsyncs",
+     .elem_size_field = "syncsize", .dir = core::ArgDir::kIn,
+     .elem_type = "kgsl_command_syncpoint", .elem_fields = kCommandSyncpointFields},
+};
+
 #undef F
 #undef N
 #undef NPRIO

@@ -26,7 +26,7 @@
 //   4. tests/qcom/ioctl_test.cpp: the row's full request number in the expected list.
 //   5. docs/kgsl-ioctls.md: one line on what rawgpu uses it for and its errno meanings.
 // Designated initializers must follow core::IoctlDesc's member order:
-//   fields, deprecated, since, elem_size, encoding, hints, printer, note.
+//   fields, deprecated, since, elem_size, encoding, hints, printer, note, buffers.
 #pragma once
 
 #include <cstddef>
@@ -44,7 +44,8 @@ namespace rawgpu::qcom {
 #define RAWGPU_KGSL_IOCTLS(X)                                                                     \
   X(DEVICE_GETPROPERTY, 0x02, kReadWrite, kgsl_device_getproperty,                                \
     .fields = kGetPropertyFields, .hints = kGetPropertyHints,                                     \
-    .note = "value -> payload of sizebytes bytes, typed by KGSL_PROP_*")                          \
+    .note = "value -> payload of sizebytes bytes, typed by KGSL_PROP_*",                          \
+    .buffers = kPropertyBuffers)                                                                  \
   X(DEVICE_WAITTIMESTAMP, 0x06, kWrite, kgsl_device_waittimestamp,                                \
     .fields = kWaitTimestampFields, .deprecated = true,                                           \
     .note = "pre-context wait; current kernels answer ENOTTY")                                    \
@@ -65,10 +66,12 @@ namespace rawgpu::qcom {
     .fields = kSharedmemFreeFields, .hints = kSharedmemFreeHints)                                 \
   X(SETPROPERTY, 0x32, kWrite, kgsl_device_getproperty,                                           \
     .fields = kSetPropertyFields, .hints = kSetPropertyHints,                                     \
-    .note = "same struct as DEVICE_GETPROPERTY; rawgpu sets KGSL_PROP_PWR_CONSTRAINT only")       \
+    .note = "same struct as DEVICE_GETPROPERTY; rawgpu sets KGSL_PROP_PWR_CONSTRAINT only",       \
+    .buffers = kPropertyBuffers)                                                                  \
   X(TIMESTAMP_EVENT, 0x33, kReadWrite, kgsl_timestamp_event,                                      \
     .fields = kTimestampEventFields, .hints = kTimestampEventHints,                                \
-    .note = "FENCE: priv -> int fence_fd (out), len 4")                                           \
+    .note = "FENCE: priv -> int fence_fd (out), len 4",                                           \
+    .buffers = kPrivBuffers)                                                                      \
   X(GPUMEM_ALLOC_ID, 0x34, kReadWrite, kgsl_gpumem_alloc_id,                                      \
     .fields = kGpumemAllocIdFields, .hints = kAllocHints)                                         \
   X(GPUMEM_FREE_ID, 0x35, kReadWrite, kgsl_gpumem_free_id,                                        \
@@ -83,23 +86,29 @@ namespace rawgpu::qcom {
     .fields = kPerfcounterPutFields, .hints = kPerfcounterHints)                                  \
   X(PERFCOUNTER_READ, 0x3B, kReadWrite, kgsl_perfcounter_read,                                    \
     .fields = kPerfcounterReadFields, .hints = kPerfcounterHints,                                 \
-    .note = "reads -> kgsl_perfcounter_read_group[count]")                                        \
+    .note = "reads -> kgsl_perfcounter_read_group[count]",                                        \
+    .buffers = kPerfcounterReadBuffers)                                                           \
   X(GPUOBJ_ALLOC, 0x45, kReadWrite, kgsl_gpuobj_alloc,                                            \
     .fields = kGpuobjAllocFields, .hints = kAllocHints,                                           \
-    .note = "unknown flag bits are dropped silently: compare the returned flags")                 \
+    .note = "unknown flag bits are dropped silently: compare the returned flags",                 \
+    .buffers = kGpuobjAllocBuffers)                                                               \
   X(GPUOBJ_FREE, 0x46, kWrite, kgsl_gpuobj_free,                                                  \
     .fields = kGpuobjFreeFields, .hints = kGpuobjFreeHints,                                       \
-    .note = "FREE_ON_EVENT: priv -> kgsl_gpu_event_timestamp or kgsl_gpu_event_fence")            \
+    .note = "FREE_ON_EVENT: priv -> kgsl_gpu_event_timestamp or kgsl_gpu_event_fence",            \
+    .buffers = kPrivBuffers)                                                                      \
   X(GPUOBJ_INFO, 0x47, kReadWrite, kgsl_gpuobj_info,                                              \
     .fields = kGpuobjInfoFields, .hints = kUnknownObjectHints)                                    \
   X(GPUOBJ_IMPORT, 0x48, kReadWrite, kgsl_gpuobj_import,                                          \
-    .fields = kGpuobjImportFields, .hints = kGpuobjImportHints)                                   \
+    .fields = kGpuobjImportFields, .hints = kGpuobjImportHints,                                   \
+    .buffers = kGpuobjImportBuffers)                                                              \
   X(GPUOBJ_SYNC, 0x49, kWrite, kgsl_gpuobj_sync,                                                  \
     .fields = kGpuobjSyncFields, .hints = kSyncCacheHints,                                        \
-    .note = "objs -> kgsl_gpuobj_sync_obj[count], obj_len 24")                                    \
+    .note = "objs -> kgsl_gpuobj_sync_obj[count], obj_len 24",                                    \
+    .buffers = kGpuobjSyncBuffers)                                                                \
   X(GPU_COMMAND, 0x4A, kReadWrite, kgsl_gpu_command,                                              \
     .fields = kGpuCommandFields, .hints = kGpuCommandHints,                                       \
-    .note = "cmdlist/objlist -> kgsl_command_object (32), synclist -> kgsl_command_syncpoint (24)")
+    .note = "cmdlist/objlist -> kgsl_command_object (32), synclist -> kgsl_command_syncpoint (24)", \
+    .buffers = kGpuCommandBuffers)
 // clang-format on
 
 // One id per row, in table order (the enumerators keep the kernel's spelling).
