@@ -1,6 +1,7 @@
 #include "core/sys.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -107,6 +108,12 @@ class HostSys final : public Sys {
 Sys& host_sys() {
   static HostSys s;
   return s;
+}
+
+bool sim_preloaded() {
+  // tools/preload/preload.cpp exports this symbol; RTLD_DEFAULT searches every loaded object.
+  static const bool loaded = ::dlsym(RTLD_DEFAULT, "rawgpu_sim_preload_marker") != nullptr;
+  return loaded;
 }
 
 Result<std::string> read_trimmed(Sys& sys, const std::string& path) {

@@ -66,6 +66,12 @@ class Sys {
 // The process-wide libc implementation.
 Sys& host_sys();
 
+// Whether librawgpu_sim.so (tools/preload, the simulated drivers for any program) is loaded into
+// this process: then the host's device nodes and driver files are the simulator's, and the real
+// device names (amd:0, nv:0, qcom:0) run simulated kernels. Looks up the library's exported
+// marker symbol once.
+bool sim_preloaded();
+
 // Reads a sysfs/procfs file and strips trailing whitespace.
 Result<std::string> read_trimmed(Sys& sys, const std::string& path);
 // Parses a file of "key value" lines (KFD topology properties) into pairs, in order.

@@ -115,6 +115,7 @@ core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::
     if (!parsed->simulated) {
       o.sys_root = paths.sys;
       o.dev_root = paths.dev;
+      o.simulated = core::sim_preloaded();  // librawgpu_sim.so serves the nodes: sim kernels
       return named(kfd::open_device(sys, o), canonical);
     }
     auto machine = sim::amd::Machine::create({.profiles = sim_amd_profiles()});
@@ -130,6 +131,7 @@ core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::
     o.name = *parsed;
     if (!parsed->simulated) {
       o.dev_root = paths.dev;
+      o.simulated = core::sim_preloaded();
       return named(nv::open_device(sys, o), canonical);
     }
     // One simulated GPU per device: its machine holds just that profile.
@@ -148,6 +150,7 @@ core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::
     o.name = *parsed;
     if (!parsed->simulated) {
       o.dev_root = paths.dev;
+      o.simulated = core::sim_preloaded();
       return named(qcom::open_device(sys, o), canonical);
     }
     const std::string profile = sim_qcom_profiles().at(parsed->index);

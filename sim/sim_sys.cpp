@@ -32,6 +32,22 @@ std::shared_ptr<DeviceFile> SimSys::file(int fd) const {
   return it == fds_.end() ? nullptr : it->second.dev;
 }
 
+std::vector<std::string> SimSys::node_paths() const {
+  std::lock_guard lk(mu_);
+  std::vector<std::string> out;
+  out.reserve(nodes_.size());
+  for (const auto& [path, node] : nodes_) out.push_back(path);
+  return out;
+}
+std::vector<std::pair<std::string, std::string>> SimSys::file_entries() const {
+  std::lock_guard lk(mu_);
+  return {files_.begin(), files_.end()};
+}
+std::vector<std::pair<std::string, std::string>> SimSys::link_entries() const {
+  std::lock_guard lk(mu_);
+  return {links_.begin(), links_.end()};
+}
+
 bool SimSys::is_dir(const std::string& path) const {
   const std::string prefix = path.back() == '/' ? path : path + "/";
   auto under = [&](const auto& m) {

@@ -56,6 +56,13 @@ class SimSys final : public core::Sys {
   // resolve an fd passed in an ioctl argument (ACQUIRE_VM's drm_fd, NV's fd in alloc params).
   std::shared_ptr<DeviceFile> file(int fd) const;
 
+  // Read-only views of the machine's tree, copied under the lock (tools/preload materializes
+  // them as real files): device-node paths, virtual files (path -> contents) and links
+  // (path -> target), each sorted by path.
+  std::vector<std::string> node_paths() const;
+  std::vector<std::pair<std::string, std::string>> file_entries() const;
+  std::vector<std::pair<std::string, std::string>> link_entries() const;
+
   int open(const char* path, int flags, unsigned mode) override;
   int close(int fd) override;
   int ioctl(int fd, unsigned long request, void* arg) override;
