@@ -1,6 +1,7 @@
 #include "devices/registry.h"
 
 #include <cstdlib>
+#include <optional>
 #include <sstream>
 
 #include "kfd/device.h"
@@ -82,6 +83,52 @@ std::string default_device_name(core::Sys& sys, const Paths& paths) {
   if (const char* env = std::getenv("RAWGPU_DEVICE"); env && *env) return env;
   std::vector<std::string> names = available(sys, paths);
   return names.empty() ? std::string() : names.front();
+}
+
+core::Result<SimMachine> open_sim_machine(std::string_view name) {
+  auto parsed = core::parse_device_name(name);
+  if (!parsed) {
+    core::Error e = std::move(parsed).error();
+    return core::Error::invalid("open simulated machine " + std::string(name),
+                                e.hint() + "; simulated devices: " + join(simulated_devices()));
+  }
+  const std::string canonical = parsed->str();
+  auto not_sim = [&](size_t count) -> std::optional<core::Error> {
+    if (parsed->simulated && parsed->index < count) return std::nullopt;
+    return core::Error::not_found("open simulated machine " + canonical,
+                                  "not a simulated device; simulated devices: " +
+                                      join(simulated_devices()));
+  };
+  SimMachine out;
+  out.name = *parsed;
+  if (parsed->vendor == core::Vendor::kAmd) {
+    const std::vector<std::string> profiles = sim_amd_profiles();
+    if (auto e = not_sim(profiles.size())) return std::move(*e);
+    auto machine = sim::amd::Machine::create({.profiles = profiles});
+    if (!machine) return std::move(machine).error();
+    std::shared_ptr<sim::amd::Machine> m(std::move(machine).value());
+    out.sys = &m->sys();
+    out.keepalive = m;
+    return out;
+  }
+  if (parsed->vendor == core::Vendor::kNvidia) {
+    const std::vector<std::string> profiles = sim_nv_profiles();
+    if (auto e = not_sim(profiles.size())) return std::move(*e);
+    auto machine = sim::nv::Machine::create({.profiles = {profiles[parsed->index]}});
+    if (!machine) return std::move(machine).error();
+    std::shared_ptr<sim::nv::Machine> m(std::move(machine).value());
+    out.sys = &m->sys();
+    out.keepalive = m;
+    return out;
+  }
+  const std::vector<std::string> profiles = sim_qcom_profiles();
+  if (auto e = not_sim(profiles.size())) return std::move(*e);
+  auto machine = sim::qcom::Machine::create({.profiles = {profiles[parsed->index]}});
+  if (!machine) return std::move(machine).error();
+  std::shared_ptr<sim::qcom::Machine> m(std::move(machine).value());
+  out.sys = &m->sys();
+  out.keepalive = m;
+  return out;
 }
 
 core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::Sys& sys,

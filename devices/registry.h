@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/device_name.h"
 #include "core/error.h"
 #include "core/sys.h"
 #include "devices/discover.h"
@@ -31,6 +32,19 @@ std::vector<std::string> simulated_devices();
 
 // The device to open when no name is given: $RAWGPU_DEVICE if set, else the first available.
 std::string default_device_name(core::Sys& sys, const Paths& paths = {});
+
+// A fresh simulated machine behind a simulated device name ("sim-amd:0", "sim-nv:1", …), for
+// tools that talk to the kernel interface themselves (`rawgpu replay`) instead of opening a
+// backend. `sys` stays valid while `keepalive` lives. sim-amd:N is a machine with every AMD
+// profile (the device is its Nth GPU, as in open()); sim-nv:N and sim-qcom:N hold just their one
+// profile. A name that is not a simulated device, or an index past the profile list, fails with
+// an error that lists the simulated devices.
+struct SimMachine {
+  core::Sys* sys = nullptr;
+  std::shared_ptr<void> keepalive;
+  core::DeviceName name;
+};
+core::Result<SimMachine> open_sim_machine(std::string_view name);
 
 // Opens `name` ("" = default_device_name) using `sys` for real devices.
 core::Result<std::unique_ptr<queues::Device>> open(std::string_view name, core::Sys& sys,

@@ -112,6 +112,11 @@ constexpr std::string_view kDbgTrapOpPrefix = "KFD_IOC_DBG_TRAP_";
 
 // ---------------------------------------------------------------------------------------------
 // Field lists, member by member.
+// Roles (core::ArgRole, for the replayer): ids KFD hands out are kHandle in "kfd.mem" (buffer
+// handles), "kfd.queue", "kfd.event"; offsets for a later mmap of /dev/kfd or the render node are
+// kMmapOffset (ALLOC's mmap_offset is the user address instead for USERPTR: the replayer looks
+// at flags). Ring, rptr/wptr, EOP, CWSR and va_addr are GPU addresses the process chose (equal to
+// its CPU addresses) and are replayed unchanged.
 
 constexpr ArgField kGetVersionFields[] = {
     F(kfd_ioctl_get_version_args, major_version, kUnsigned, kOut),
@@ -120,11 +125,13 @@ constexpr ArgField kGetVersionFields[] = {
 
 #define RAWGPU_KFD_CREATE_QUEUE_FIELDS(T)                                               \
   F(T, ring_base_address, kHex, kIn), F(T, write_pointer_address, kHex, kIn),           \
-      F(T, read_pointer_address, kHex, kIn), F(T, doorbell_offset, kHex, kOut),         \
+      F(T, read_pointer_address, kHex, kIn),                                           \
+      F(T, doorbell_offset, kHex, kOut, {}, {}, core::ArgRole::kMmapOffset),         \
       F(T, ring_size, kUnsigned, kIn), F(T, gpu_id, kUnsigned, kIn),                    \
       F(T, queue_type, kEnum, kIn, kQueueTypeNames, kQueueTypePrefix),                  \
       F(T, queue_percentage, kUnsigned, kIn), F(T, queue_priority, kUnsigned, kIn),     \
-      F(T, queue_id, kUnsigned, kOut), F(T, eop_buffer_address, kHex, kIn),             \
+      F(T, queue_id, kUnsigned, kOut, {}, {}, core::ArgRole::kHandle, "kfd.queue"),                   \
+      F(T, eop_buffer_address, kHex, kIn),             \
       F(T, eop_buffer_size, kUnsigned, kIn), F(T, ctx_save_restore_address, kHex, kIn), \
       F(T, ctx_save_restore_size, kUnsigned, kIn), F(T, ctl_stack_size, kUnsigned, kIn)
 constexpr ArgField kCreateQueueV116Fields[] = {
@@ -138,7 +145,7 @@ constexpr ArgField kCreateQueueV117Fields[] = {
 #undef RAWGPU_KFD_CREATE_QUEUE_FIELDS
 
 constexpr ArgField kDestroyQueueFields[] = {
-    F(kfd_ioctl_destroy_queue_args, queue_id, kUnsigned, kIn),
+    F(kfd_ioctl_destroy_queue_args, queue_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kfd.queue"),
     F(kfd_ioctl_destroy_queue_args, pad, kPad, kIn),
 };
 
@@ -171,7 +178,7 @@ constexpr ArgField kGetProcessAperturesFields[] = {
 
 constexpr ArgField kUpdateQueueFields[] = {
     F(kfd_ioctl_update_queue_args, ring_base_address, kHex, kIn),
-    F(kfd_ioctl_update_queue_args, queue_id, kUnsigned, kIn),
+    F(kfd_ioctl_update_queue_args, queue_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kfd.queue"),
     F(kfd_ioctl_update_queue_args, ring_size, kUnsigned, kIn),
     F(kfd_ioctl_update_queue_args, queue_percentage, kUnsigned, kIn),
     F(kfd_ioctl_update_queue_args, queue_priority, kUnsigned, kIn),
@@ -180,25 +187,25 @@ constexpr ArgField kUpdateQueueFields[] = {
 constexpr ArgField kCreateEventFields[] = {
     // In: the BO handle of the user event page on the first call; out: the event page's
     // /dev/kfd mmap offset when the kernel allocated it.
-    F(kfd_ioctl_create_event_args, event_page_offset, kHex, kInOut),
+    F(kfd_ioctl_create_event_args, event_page_offset, kHex, kInOut, {}, {}, core::ArgRole::kHandle, "kfd.mem"),
     F(kfd_ioctl_create_event_args, event_trigger_data, kUnsigned, kOut),
     F(kfd_ioctl_create_event_args, event_type, kEnum, kIn, kEventTypeNames, kEventTypePrefix),
     F(kfd_ioctl_create_event_args, auto_reset, kUnsigned, kIn),
     F(kfd_ioctl_create_event_args, node_id, kUnsigned, kIn),
-    F(kfd_ioctl_create_event_args, event_id, kUnsigned, kOut),
+    F(kfd_ioctl_create_event_args, event_id, kUnsigned, kOut, {}, {}, core::ArgRole::kHandle, "kfd.event"),
     F(kfd_ioctl_create_event_args, event_slot_index, kUnsigned, kOut),
 };
 
 constexpr ArgField kDestroyEventFields[] = {
-    F(kfd_ioctl_destroy_event_args, event_id, kUnsigned, kIn),
+    F(kfd_ioctl_destroy_event_args, event_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kfd.event"),
     F(kfd_ioctl_destroy_event_args, pad, kPad, kIn),
 };
 constexpr ArgField kSetEventFields[] = {
-    F(kfd_ioctl_set_event_args, event_id, kUnsigned, kIn),
+    F(kfd_ioctl_set_event_args, event_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kfd.event"),
     F(kfd_ioctl_set_event_args, pad, kPad, kIn),
 };
 constexpr ArgField kResetEventFields[] = {
-    F(kfd_ioctl_reset_event_args, event_id, kUnsigned, kIn),
+    F(kfd_ioctl_reset_event_args, event_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kfd.event"),
     F(kfd_ioctl_reset_event_args, pad, kPad, kIn),
 };
 
@@ -267,32 +274,33 @@ constexpr ArgField kAcquireVmFields[] = {
 constexpr ArgField kAllocMemoryOfGpuFields[] = {
     F(kfd_ioctl_alloc_memory_of_gpu_args, va_addr, kHex, kIn),
     F(kfd_ioctl_alloc_memory_of_gpu_args, size, kUnsigned, kIn),
-    F(kfd_ioctl_alloc_memory_of_gpu_args, handle, kHex, kOut),
+    F(kfd_ioctl_alloc_memory_of_gpu_args, handle, kHex, kOut, {}, {}, core::ArgRole::kHandle, "kfd.mem"),
     // In: the CPU address for USERPTR; out: the render-node (or /dev/kfd) mmap offset.
-    F(kfd_ioctl_alloc_memory_of_gpu_args, mmap_offset, kHex, kInOut),
+    F(kfd_ioctl_alloc_memory_of_gpu_args, mmap_offset, kHex, kInOut, {}, {},
+      core::ArgRole::kMmapOffset),
     F(kfd_ioctl_alloc_memory_of_gpu_args, gpu_id, kUnsigned, kIn),
     F(kfd_ioctl_alloc_memory_of_gpu_args, flags, kFlags, kIn, kAllocFlagNames, kAllocFlagPrefix),
 };
 
 constexpr ArgField kFreeMemoryOfGpuFields[] = {
-    F(kfd_ioctl_free_memory_of_gpu_args, handle, kHex, kIn),
+    F(kfd_ioctl_free_memory_of_gpu_args, handle, kHex, kIn, {}, {}, core::ArgRole::kHandle, "kfd.mem"),
 };
 
 constexpr ArgField kMapMemoryToGpuFields[] = {
-    F(kfd_ioctl_map_memory_to_gpu_args, handle, kHex, kIn),
+    F(kfd_ioctl_map_memory_to_gpu_args, handle, kHex, kIn, {}, {}, core::ArgRole::kHandle, "kfd.mem"),
     F(kfd_ioctl_map_memory_to_gpu_args, device_ids_array_ptr, kPtr, kIn),
     F(kfd_ioctl_map_memory_to_gpu_args, n_devices, kUnsigned, kIn),
     F(kfd_ioctl_map_memory_to_gpu_args, n_success, kUnsigned, kInOut),
 };
 constexpr ArgField kUnmapMemoryFromGpuFields[] = {
-    F(kfd_ioctl_unmap_memory_from_gpu_args, handle, kHex, kIn),
+    F(kfd_ioctl_unmap_memory_from_gpu_args, handle, kHex, kIn, {}, {}, core::ArgRole::kHandle, "kfd.mem"),
     F(kfd_ioctl_unmap_memory_from_gpu_args, device_ids_array_ptr, kPtr, kIn),
     F(kfd_ioctl_unmap_memory_from_gpu_args, n_devices, kUnsigned, kIn),
     F(kfd_ioctl_unmap_memory_from_gpu_args, n_success, kUnsigned, kInOut),
 };
 
 constexpr ArgField kSetCuMaskFields[] = {
-    F(kfd_ioctl_set_cu_mask_args, queue_id, kUnsigned, kIn),
+    F(kfd_ioctl_set_cu_mask_args, queue_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kfd.queue"),
     F(kfd_ioctl_set_cu_mask_args, num_cu_mask, kUnsigned, kIn),
     F(kfd_ioctl_set_cu_mask_args, cu_mask_ptr, kPtr, kIn),
 };
@@ -301,7 +309,7 @@ constexpr ArgField kGetQueueWaveStateFields[] = {
     F(kfd_ioctl_get_queue_wave_state_args, ctl_stack_address, kHex, kIn),
     F(kfd_ioctl_get_queue_wave_state_args, ctl_stack_used_size, kUnsigned, kOut),
     F(kfd_ioctl_get_queue_wave_state_args, save_area_used_size, kUnsigned, kOut),
-    F(kfd_ioctl_get_queue_wave_state_args, queue_id, kUnsigned, kIn),
+    F(kfd_ioctl_get_queue_wave_state_args, queue_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kfd.queue"),
     F(kfd_ioctl_get_queue_wave_state_args, pad, kPad, kIn),
 };
 
@@ -316,13 +324,13 @@ constexpr ArgField kGetDmabufInfoFields[] = {
 
 constexpr ArgField kImportDmabufFields[] = {
     F(kfd_ioctl_import_dmabuf_args, va_addr, kHex, kIn),
-    F(kfd_ioctl_import_dmabuf_args, handle, kHex, kOut),
+    F(kfd_ioctl_import_dmabuf_args, handle, kHex, kOut, {}, {}, core::ArgRole::kHandle, "kfd.mem"),
     F(kfd_ioctl_import_dmabuf_args, gpu_id, kUnsigned, kIn),
     F(kfd_ioctl_import_dmabuf_args, dmabuf_fd, kFd, kIn),
 };
 
 constexpr ArgField kAllocQueueGwsFields[] = {
-    F(kfd_ioctl_alloc_queue_gws_args, queue_id, kUnsigned, kIn),
+    F(kfd_ioctl_alloc_queue_gws_args, queue_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kfd.queue"),
     F(kfd_ioctl_alloc_queue_gws_args, num_gws, kUnsigned, kIn),
     F(kfd_ioctl_alloc_queue_gws_args, first_gws, kUnsigned, kOut),
     F(kfd_ioctl_alloc_queue_gws_args, pad, kPad, kIn),
@@ -364,7 +372,7 @@ constexpr ArgField kAvailableMemoryFields[] = {
 };
 
 constexpr ArgField kExportDmabufFields[] = {
-    F(kfd_ioctl_export_dmabuf_args_v112, handle, kHex, kIn),
+    F(kfd_ioctl_export_dmabuf_args_v112, handle, kHex, kIn, {}, {}, core::ArgRole::kHandle, "kfd.mem"),
     F(kfd_ioctl_export_dmabuf_args_v112, flags, kHex, kIn),
     F(kfd_ioctl_export_dmabuf_args_v112, dmabuf_fd, kFd, kOut),
 };

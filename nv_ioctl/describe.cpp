@@ -160,19 +160,23 @@ constexpr std::string_view kGidFlagPrefix = "NV2080_GPU_CMD_GPU_GET_GID_FLAGS_";
 
 // ---------------------------------------------------------------------------------------------
 // Escape field lists, member by member.
+// Roles (core::ArgRole, for the replayer): RM object handles are kHandle "nv.obj" (the client
+// picks most of them; RM picks hObjectNew of NV01_ROOT when it is passed as 0); NVOS02's
+// pMemory is the caller's host memory (kCpuAddr). GPU VAs the process picks stay as recorded.
 
 #define STATUS_OUT(T, M) F(T, M, kEnum, kOut, kStatusNames, kStatusPrefix)
 #define HCLASS(T, M) F(T, M, kEnum, kIn, kRmClassNames)
 
 constexpr ArgField kNvos02WithFdFields[] = {
-    FN(nv_ioctl_nvos02_parameters_with_fd, params, hRoot, kHex, kIn),
-    FN(nv_ioctl_nvos02_parameters_with_fd, params, hObjectParent, kHex, kIn),
-    FN(nv_ioctl_nvos02_parameters_with_fd, params, hObjectNew, kHex, kInOut),
+    FN(nv_ioctl_nvos02_parameters_with_fd, params, hRoot, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    FN(nv_ioctl_nvos02_parameters_with_fd, params, hObjectParent, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    FN(nv_ioctl_nvos02_parameters_with_fd, params, hObjectNew, kHex, kInOut, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     FN(nv_ioctl_nvos02_parameters_with_fd, params, hClass, kEnum, kIn, kRmClassNames),
     FN(nv_ioctl_nvos02_parameters_with_fd, params, flags, kFlags, kIn, kNvos02FlagNames,
        kNvos02FlagPrefix),
     FN(nv_ioctl_nvos02_parameters_with_fd, params, pad0, kPad, kIn),
-    FN(nv_ioctl_nvos02_parameters_with_fd, params, pMemory, kPtr, kIn),
+    FN(nv_ioctl_nvos02_parameters_with_fd, params, pMemory, kPtr, kIn, {}, {},
+       core::ArgRole::kCpuAddr),
     FN(nv_ioctl_nvos02_parameters_with_fd, params, limit, kHex, kIn),
     FN(nv_ioctl_nvos02_parameters_with_fd, params, status, kEnum, kOut, kStatusNames,
        kStatusPrefix),
@@ -182,15 +186,15 @@ constexpr ArgField kNvos02WithFdFields[] = {
 };
 
 constexpr ArgField kNvos00Fields[] = {
-    F(NVOS00_PARAMETERS, hRoot, kHex, kIn),
-    F(NVOS00_PARAMETERS, hObjectParent, kHex, kIn),
-    F(NVOS00_PARAMETERS, hObjectOld, kHex, kIn),
+    F(NVOS00_PARAMETERS, hRoot, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS00_PARAMETERS, hObjectParent, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS00_PARAMETERS, hObjectOld, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     STATUS_OUT(NVOS00_PARAMETERS, status),
 };
 
 constexpr ArgField kNvos54Fields[] = {
-    F(NVOS54_PARAMETERS, hClient, kHex, kIn),
-    F(NVOS54_PARAMETERS, hObject, kHex, kIn),
+    F(NVOS54_PARAMETERS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS54_PARAMETERS, hObject, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NVOS54_PARAMETERS, cmd, kEnum, kIn, kRmControlNames),
     F(NVOS54_PARAMETERS, flags, kHex, kIn),
     F(NVOS54_PARAMETERS, params, kPtr, kIn),
@@ -199,9 +203,9 @@ constexpr ArgField kNvos54Fields[] = {
 };
 
 constexpr ArgField kNvos21Fields[] = {
-    F(NVOS21_PARAMETERS, hRoot, kHex, kIn),
-    F(NVOS21_PARAMETERS, hObjectParent, kHex, kIn),
-    F(NVOS21_PARAMETERS, hObjectNew, kHex, kInOut),
+    F(NVOS21_PARAMETERS, hRoot, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS21_PARAMETERS, hObjectParent, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS21_PARAMETERS, hObjectNew, kHex, kInOut, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     HCLASS(NVOS21_PARAMETERS, hClass),
     F(NVOS21_PARAMETERS, pAllocParms, kPtr, kIn),
     F(NVOS21_PARAMETERS, paramsSize, kUnsigned, kIn),
@@ -209,9 +213,9 @@ constexpr ArgField kNvos21Fields[] = {
 };
 
 constexpr ArgField kNvos64Fields[] = {
-    F(NVOS64_PARAMETERS, hRoot, kHex, kIn),
-    F(NVOS64_PARAMETERS, hObjectParent, kHex, kIn),
-    F(NVOS64_PARAMETERS, hObjectNew, kHex, kInOut),
+    F(NVOS64_PARAMETERS, hRoot, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS64_PARAMETERS, hObjectParent, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS64_PARAMETERS, hObjectNew, kHex, kInOut, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     HCLASS(NVOS64_PARAMETERS, hClass),
     F(NVOS64_PARAMETERS, pAllocParms, kPtr, kIn),
     F(NVOS64_PARAMETERS, pRightsRequested, kPtr, kIn),
@@ -222,15 +226,15 @@ constexpr ArgField kNvos64Fields[] = {
 };
 
 constexpr ArgField kNvos55Fields[] = {
-    F(NVOS55_PARAMETERS, hClient, kHex, kIn),    F(NVOS55_PARAMETERS, hParent, kHex, kIn),
-    F(NVOS55_PARAMETERS, hObject, kHex, kInOut), F(NVOS55_PARAMETERS, hClientSrc, kHex, kIn),
-    F(NVOS55_PARAMETERS, hObjectSrc, kHex, kIn), F(NVOS55_PARAMETERS, flags, kHex, kIn),
+    F(NVOS55_PARAMETERS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),    F(NVOS55_PARAMETERS, hParent, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS55_PARAMETERS, hObject, kHex, kInOut, {}, {}, core::ArgRole::kHandle, "nv.obj"), F(NVOS55_PARAMETERS, hClientSrc, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS55_PARAMETERS, hObjectSrc, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"), F(NVOS55_PARAMETERS, flags, kHex, kIn),
     STATUS_OUT(NVOS55_PARAMETERS, status),
 };
 
 constexpr ArgField kNvos57Fields[] = {
-    F(NVOS57_PARAMETERS, hClient, kHex, kIn),
-    F(NVOS57_PARAMETERS, hObject, kHex, kIn),
+    F(NVOS57_PARAMETERS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS57_PARAMETERS, hObject, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     FN(NVOS57_PARAMETERS, sharePolicy, target, kHex, kIn),
     FN(NVOS57_PARAMETERS, sharePolicy, accessMask, kHex, kIn),
     FN(NVOS57_PARAMETERS, sharePolicy, type, kUnsigned, kIn),
@@ -240,10 +244,10 @@ constexpr ArgField kNvos57Fields[] = {
 };
 
 constexpr ArgField kNvos32Fields[] = {
-    F(NVOS32_PARAMETERS, hRoot, kHex, kIn),
-    F(NVOS32_PARAMETERS, hObjectParent, kHex, kIn),
+    F(NVOS32_PARAMETERS, hRoot, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS32_PARAMETERS, hObjectParent, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NVOS32_PARAMETERS, function, kEnum, kIn, kNvos32FunctionNames, kNvos32FunctionPrefix),
-    F(NVOS32_PARAMETERS, hVASpace, kHex, kIn),
+    F(NVOS32_PARAMETERS, hVASpace, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NVOS32_PARAMETERS, ivcHeapNumber, kSigned, kIn),
     F(NVOS32_PARAMETERS, pad0, kPad, kIn),
     STATUS_OUT(NVOS32_PARAMETERS, status),
@@ -253,9 +257,9 @@ constexpr ArgField kNvos32Fields[] = {
 };
 
 constexpr ArgField kNvos33WithFdFields[] = {
-    FN(nv_ioctl_nvos33_parameters_with_fd, params, hClient, kHex, kIn),
-    FN(nv_ioctl_nvos33_parameters_with_fd, params, hDevice, kHex, kIn),
-    FN(nv_ioctl_nvos33_parameters_with_fd, params, hMemory, kHex, kIn),
+    FN(nv_ioctl_nvos33_parameters_with_fd, params, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    FN(nv_ioctl_nvos33_parameters_with_fd, params, hDevice, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    FN(nv_ioctl_nvos33_parameters_with_fd, params, hMemory, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     FN(nv_ioctl_nvos33_parameters_with_fd, params, pad0, kPad, kIn),
     FN(nv_ioctl_nvos33_parameters_with_fd, params, offset, kHex, kIn),
     FN(nv_ioctl_nvos33_parameters_with_fd, params, length, kHex, kIn),
@@ -269,17 +273,17 @@ constexpr ArgField kNvos33WithFdFields[] = {
 };
 
 constexpr ArgField kNvos34Fields[] = {
-    F(NVOS34_PARAMETERS, hClient, kHex, kIn),        F(NVOS34_PARAMETERS, hDevice, kHex, kIn),
-    F(NVOS34_PARAMETERS, hMemory, kHex, kIn),        F(NVOS34_PARAMETERS, pad0, kPad, kIn),
+    F(NVOS34_PARAMETERS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),        F(NVOS34_PARAMETERS, hDevice, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS34_PARAMETERS, hMemory, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),        F(NVOS34_PARAMETERS, pad0, kPad, kIn),
     F(NVOS34_PARAMETERS, pLinearAddress, kHex, kIn), STATUS_OUT(NVOS34_PARAMETERS, status),
     F(NVOS34_PARAMETERS, flags, kHex, kIn),
 };
 
 constexpr ArgField kNvos46Fields[] = {
-    F(NVOS46_PARAMETERS, hClient, kHex, kIn),
-    F(NVOS46_PARAMETERS, hDevice, kHex, kIn),
-    F(NVOS46_PARAMETERS, hDma, kHex, kIn),
-    F(NVOS46_PARAMETERS, hMemory, kHex, kIn),
+    F(NVOS46_PARAMETERS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS46_PARAMETERS, hDevice, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS46_PARAMETERS, hDma, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS46_PARAMETERS, hMemory, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NVOS46_PARAMETERS, offset, kHex, kIn),
     F(NVOS46_PARAMETERS, length, kHex, kIn),
     F(NVOS46_PARAMETERS, flags, kFlags, kIn, kNvos46FlagNames, kNvos46FlagPrefix),
@@ -289,10 +293,10 @@ constexpr ArgField kNvos46Fields[] = {
     F(NVOS46_PARAMETERS, pad1, kPad, kIn),
 };
 constexpr ArgField kNvos46V580Fields[] = {
-    F(NVOS46_PARAMETERS_V580, hClient, kHex, kIn),
-    F(NVOS46_PARAMETERS_V580, hDevice, kHex, kIn),
-    F(NVOS46_PARAMETERS_V580, hDma, kHex, kIn),
-    F(NVOS46_PARAMETERS_V580, hMemory, kHex, kIn),
+    F(NVOS46_PARAMETERS_V580, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS46_PARAMETERS_V580, hDevice, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS46_PARAMETERS_V580, hDma, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS46_PARAMETERS_V580, hMemory, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NVOS46_PARAMETERS_V580, offset, kHex, kIn),
     F(NVOS46_PARAMETERS_V580, length, kHex, kIn),
     F(NVOS46_PARAMETERS_V580, flags, kFlags, kIn, kNvos46FlagNames, kNvos46FlagPrefix),
@@ -305,17 +309,17 @@ constexpr ArgField kNvos46V580Fields[] = {
 };
 
 constexpr ArgField kNvos47Fields[] = {
-    F(NVOS47_PARAMETERS, hClient, kHex, kIn),   F(NVOS47_PARAMETERS, hDevice, kHex, kIn),
-    F(NVOS47_PARAMETERS, hDma, kHex, kIn),      F(NVOS47_PARAMETERS, hMemory, kHex, kIn),
+    F(NVOS47_PARAMETERS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),   F(NVOS47_PARAMETERS, hDevice, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS47_PARAMETERS, hDma, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),      F(NVOS47_PARAMETERS, hMemory, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NVOS47_PARAMETERS, flags, kHex, kIn),     F(NVOS47_PARAMETERS, pad0, kPad, kIn),
     F(NVOS47_PARAMETERS, dmaOffset, kHex, kIn), F(NVOS47_PARAMETERS, size, kHex, kIn),
     STATUS_OUT(NVOS47_PARAMETERS, status),      F(NVOS47_PARAMETERS, pad1, kPad, kIn),
 };
 
 constexpr ArgField kNvos56Fields[] = {
-    F(NVOS56_PARAMETERS, hClient, kHex, kIn),
-    F(NVOS56_PARAMETERS, hDevice, kHex, kIn),
-    F(NVOS56_PARAMETERS, hMemory, kHex, kIn),
+    F(NVOS56_PARAMETERS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS56_PARAMETERS, hDevice, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS56_PARAMETERS, hMemory, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NVOS56_PARAMETERS, pad0, kPad, kIn),
     F(NVOS56_PARAMETERS, pOldCpuAddress, kPtr, kIn),
     F(NVOS56_PARAMETERS, pNewCpuAddress, kPtr, kIn),
@@ -349,14 +353,14 @@ constexpr ArgField kCardInfoFields[] = {
 constexpr ArgField kRegisterFdFields[] = {F(nv_ioctl_register_fd_t, ctl_fd, kFd, kIn)};
 
 constexpr ArgField kAllocOsEventFields[] = {
-    F(nv_ioctl_alloc_os_event_t, hClient, kHex, kIn),
-    F(nv_ioctl_alloc_os_event_t, hDevice, kHex, kIn),
+    F(nv_ioctl_alloc_os_event_t, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(nv_ioctl_alloc_os_event_t, hDevice, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(nv_ioctl_alloc_os_event_t, fd, kFd, kIn),
     STATUS_OUT(nv_ioctl_alloc_os_event_t, Status),
 };
 constexpr ArgField kFreeOsEventFields[] = {
-    F(nv_ioctl_free_os_event_t, hClient, kHex, kIn),
-    F(nv_ioctl_free_os_event_t, hDevice, kHex, kIn),
+    F(nv_ioctl_free_os_event_t, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(nv_ioctl_free_os_event_t, hDevice, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(nv_ioctl_free_os_event_t, fd, kFd, kIn),
     STATUS_OUT(nv_ioctl_free_os_event_t, Status),
 };
@@ -409,7 +413,7 @@ constexpr ArgField kSetNumaStatusFields[] = {
 
 constexpr ArgField kExportToDmabufFields[] = {
     F(nv_ioctl_export_to_dma_buf_fd_t, fd, kFd, kInOut),
-    F(nv_ioctl_export_to_dma_buf_fd_t, hClient, kHex, kIn),
+    F(nv_ioctl_export_to_dma_buf_fd_t, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(nv_ioctl_export_to_dma_buf_fd_t, totalObjects, kUnsigned, kIn),
     F(nv_ioctl_export_to_dma_buf_fd_t, numObjects, kUnsigned, kIn),
     F(nv_ioctl_export_to_dma_buf_fd_t, index, kUnsigned, kIn),
@@ -454,7 +458,7 @@ constexpr ArgField kUvmRegisterGpuFields[] = {
     F(UVM_REGISTER_GPU_PARAMS, pad1, kPad, kIn),
     F(UVM_REGISTER_GPU_PARAMS, numaNodeId, kSigned, kOut),
     F(UVM_REGISTER_GPU_PARAMS, rmCtrlFd, kFd, kIn),
-    F(UVM_REGISTER_GPU_PARAMS, hClient, kHex, kIn),
+    F(UVM_REGISTER_GPU_PARAMS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(UVM_REGISTER_GPU_PARAMS, hSmcPartRef, kHex, kIn),
     RM_STATUS(UVM_REGISTER_GPU_PARAMS),
 };
@@ -467,7 +471,7 @@ constexpr ArgField kUvmUnregisterGpuFields[] = {
 constexpr ArgField kUvmRegisterGpuVaspaceFields[] = {
     F(UVM_REGISTER_GPU_VASPACE_PARAMS, gpuUuid, kBytes, kIn),
     F(UVM_REGISTER_GPU_VASPACE_PARAMS, rmCtrlFd, kFd, kIn),
-    F(UVM_REGISTER_GPU_VASPACE_PARAMS, hClient, kHex, kIn),
+    F(UVM_REGISTER_GPU_VASPACE_PARAMS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(UVM_REGISTER_GPU_VASPACE_PARAMS, hVaSpace, kHex, kIn),
     RM_STATUS(UVM_REGISTER_GPU_VASPACE_PARAMS),
 };
@@ -480,8 +484,8 @@ constexpr ArgField kUvmUnregisterGpuVaspaceFields[] = {
 constexpr ArgField kUvmRegisterChannelFields[] = {
     F(UVM_REGISTER_CHANNEL_PARAMS, gpuUuid, kBytes, kIn),
     F(UVM_REGISTER_CHANNEL_PARAMS, rmCtrlFd, kFd, kIn),
-    F(UVM_REGISTER_CHANNEL_PARAMS, hClient, kHex, kIn),
-    F(UVM_REGISTER_CHANNEL_PARAMS, hChannel, kHex, kIn),
+    F(UVM_REGISTER_CHANNEL_PARAMS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(UVM_REGISTER_CHANNEL_PARAMS, hChannel, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(UVM_REGISTER_CHANNEL_PARAMS, pad0, kPad, kIn),
     F(UVM_REGISTER_CHANNEL_PARAMS, base, kHex, kIn),
     F(UVM_REGISTER_CHANNEL_PARAMS, length, kHex, kIn),
@@ -491,13 +495,13 @@ constexpr ArgField kUvmRegisterChannelFields[] = {
 
 constexpr ArgField kUvmUnregisterChannelFields[] = {
     F(UVM_UNREGISTER_CHANNEL_PARAMS, gpuUuid, kBytes, kIn),
-    F(UVM_UNREGISTER_CHANNEL_PARAMS, hClient, kHex, kIn),
-    F(UVM_UNREGISTER_CHANNEL_PARAMS, hChannel, kHex, kIn),
+    F(UVM_UNREGISTER_CHANNEL_PARAMS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(UVM_UNREGISTER_CHANNEL_PARAMS, hChannel, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     RM_STATUS(UVM_UNREGISTER_CHANNEL_PARAMS),
 };
 constexpr ArgField kUvmUnregisterChannelV590Fields[] = {
-    F(UVM_UNREGISTER_CHANNEL_PARAMS_V590, hClient, kHex, kIn),
-    F(UVM_UNREGISTER_CHANNEL_PARAMS_V590, hChannel, kHex, kIn),
+    F(UVM_UNREGISTER_CHANNEL_PARAMS_V590, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(UVM_UNREGISTER_CHANNEL_PARAMS_V590, hChannel, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     RM_STATUS(UVM_UNREGISTER_CHANNEL_PARAMS_V590),
 };
 
@@ -519,8 +523,8 @@ constexpr ArgField kUvmMapExternalAllocationFields[] = {
     F(UVM_MAP_EXTERNAL_ALLOCATION_PARAMS, perGpuAttributes, kBytes, kIn),
     F(UVM_MAP_EXTERNAL_ALLOCATION_PARAMS, gpuAttributesCount, kUnsigned, kIn),
     F(UVM_MAP_EXTERNAL_ALLOCATION_PARAMS, rmCtrlFd, kFd, kIn),
-    F(UVM_MAP_EXTERNAL_ALLOCATION_PARAMS, hClient, kHex, kIn),
-    F(UVM_MAP_EXTERNAL_ALLOCATION_PARAMS, hMemory, kHex, kIn),
+    F(UVM_MAP_EXTERNAL_ALLOCATION_PARAMS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(UVM_MAP_EXTERNAL_ALLOCATION_PARAMS, hMemory, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     RM_STATUS(UVM_MAP_EXTERNAL_ALLOCATION_PARAMS),
 };
 // One perGpuAttributes entry, for print_uvm_map_external_allocation.
@@ -619,7 +623,7 @@ constexpr ArgField kGrGetInfoFields[] = {
 };
 
 constexpr ArgField kGrGetCtxBufferSizeFields[] = {
-    F(NV2080_CTRL_GR_GET_CTX_BUFFER_SIZE_PARAMS, hChannel, kHex, kIn),
+    F(NV2080_CTRL_GR_GET_CTX_BUFFER_SIZE_PARAMS, hChannel, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NV2080_CTRL_GR_GET_CTX_BUFFER_SIZE_PARAMS, pad0, kPad, kIn),
     F(NV2080_CTRL_GR_GET_CTX_BUFFER_SIZE_PARAMS, totalBufferSize, kHex, kOut),
 };
@@ -695,7 +699,7 @@ constexpr ArgField kNv2080AllocFields[] = {
 constexpr ArgField kMemoryVirtualAllocationFields[] = {
     F(NV_MEMORY_VIRTUAL_ALLOCATION_PARAMS, offset, kHex, kIn),
     F(NV_MEMORY_VIRTUAL_ALLOCATION_PARAMS, limit, kHex, kIn),
-    F(NV_MEMORY_VIRTUAL_ALLOCATION_PARAMS, hVASpace, kHex, kIn),
+    F(NV_MEMORY_VIRTUAL_ALLOCATION_PARAMS, hVASpace, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NV_MEMORY_VIRTUAL_ALLOCATION_PARAMS, pad0, kPad, kIn),
 };
 
@@ -721,7 +725,7 @@ constexpr ArgField kMemoryAllocationFields[] = {
     F(NV_MEMORY_ALLOCATION_PARAMS, limit, kHex, kIn),
     F(NV_MEMORY_ALLOCATION_PARAMS, address, kHex, kOut),
     F(NV_MEMORY_ALLOCATION_PARAMS, ctagOffset, kUnsigned, kIn),
-    F(NV_MEMORY_ALLOCATION_PARAMS, hVASpace, kHex, kIn),
+    F(NV_MEMORY_ALLOCATION_PARAMS, hVASpace, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NV_MEMORY_ALLOCATION_PARAMS, internalflags, kHex, kIn),
     F(NV_MEMORY_ALLOCATION_PARAMS, tag, kHex, kIn),
     F(NV_MEMORY_ALLOCATION_PARAMS, numaNode, kSigned, kIn),
@@ -745,7 +749,7 @@ constexpr ArgField kVaspaceAllocV580Fields[] = {
 constexpr ArgField kChannelGroupAllocFields[] = {
     F(NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS, hObjectError, kHex, kIn),
     F(NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS, hObjectEccError, kHex, kIn),
-    F(NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS, hVASpace, kHex, kIn),
+    F(NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS, hVASpace, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS, engineType, kEnum, kIn, kEngineTypeNames,
       kEngineTypePrefix),
     F(NV_CHANNEL_GROUP_ALLOCATION_PARAMETERS, bIsCallingContextVgpuPlugin, kUnsigned, kIn),
@@ -754,7 +758,7 @@ constexpr ArgField kChannelGroupAllocFields[] = {
 };
 
 constexpr ArgField kCtxshareAllocFields[] = {
-    F(NV_CTXSHARE_ALLOCATION_PARAMETERS, hVASpace, kHex, kIn),
+    F(NV_CTXSHARE_ALLOCATION_PARAMETERS, hVASpace, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NV_CTXSHARE_ALLOCATION_PARAMETERS, flags, kHex, kIn),
     F(NV_CTXSHARE_ALLOCATION_PARAMETERS, subctxId, kUnsigned, kIn),
 };
@@ -762,7 +766,7 @@ constexpr ArgField kCtxshareAllocFields[] = {
 #define RAWGPU_NV_CHANNEL_HEAD(T)                                                                  \
   F(T, hObjectError, kHex, kIn), F(T, hObjectBuffer, kHex, kIn), F(T, gpFifoOffset, kHex, kIn),    \
       F(T, gpFifoEntries, kUnsigned, kIn), F(T, flags, kHex, kIn), F(T, hContextShare, kHex, kIn), \
-      F(T, hVASpace, kHex, kIn)
+      F(T, hVASpace, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj")
 #define RAWGPU_NV_CHANNEL_TAIL(T)                                                                  \
   F(T, engineType, kEnum, kIn, kEngineTypeNames, kEngineTypePrefix), F(T, cid, kUnsigned, kIn),    \
       F(T, subDeviceId, kUnsigned, kIn), F(T, hObjectEccError, kHex, kIn),                         \
@@ -805,15 +809,15 @@ constexpr ArgField kHopperUsermodeFields[] = {
 // The parts of NVOS54/NVOS21 that format_rm_control/format_rm_alloc print beside the params
 // (cmd/hClass go into the name, params/paramsSize are replaced by the decoded params).
 constexpr ArgField kRmControlHeadFields[] = {
-    F(NVOS54_PARAMETERS, hClient, kHex, kIn),
-    F(NVOS54_PARAMETERS, hObject, kHex, kIn),
+    F(NVOS54_PARAMETERS, hClient, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS54_PARAMETERS, hObject, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     F(NVOS54_PARAMETERS, flags, kHex, kIn),
     STATUS_OUT(NVOS54_PARAMETERS, status),
 };
 constexpr ArgField kRmAllocHeadFields[] = {
-    F(NVOS21_PARAMETERS, hRoot, kHex, kIn),
-    F(NVOS21_PARAMETERS, hObjectParent, kHex, kIn),
-    F(NVOS21_PARAMETERS, hObjectNew, kHex, kInOut),
+    F(NVOS21_PARAMETERS, hRoot, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS21_PARAMETERS, hObjectParent, kHex, kIn, {}, {}, core::ArgRole::kHandle, "nv.obj"),
+    F(NVOS21_PARAMETERS, hObjectNew, kHex, kInOut, {}, {}, core::ArgRole::kHandle, "nv.obj"),
     STATUS_OUT(NVOS21_PARAMETERS, status),
 };
 constexpr core::IoctlDesc kRmControlHead{.name = "NV_ESC_RM_CONTROL",

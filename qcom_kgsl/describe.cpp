@@ -179,6 +179,8 @@ constexpr std::string_view kCacheOpPrefix = "KGSL_GPUMEM_CACHE_";
 
 // ---------------------------------------------------------------------------------------------
 // Field lists, member by member.
+// Roles (core::ArgRole, for the replayer): object ids are kHandle "kgsl.mem", context ids
+// "kgsl.ctx"; GPU addresses KGSL chose are kGpuAddr "kgsl.va"; timestamps stay as recorded.
 
 constexpr ArgField kGetPropertyFields[] = {
     F(kgsl_device_getproperty, type, kEnum, kIn, kPropertyNames, kPropertyPrefix),
@@ -198,65 +200,65 @@ constexpr ArgField kWaitTimestampFields[] = {
     F(kgsl_device_waittimestamp, timeout, kUnsigned, kIn),
 };
 constexpr ArgField kWaitTimestampCtxtidFields[] = {
-    F(kgsl_device_waittimestamp_ctxtid, context_id, kUnsigned, kIn),
+    F(kgsl_device_waittimestamp_ctxtid, context_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.ctx"),
     F(kgsl_device_waittimestamp_ctxtid, timestamp, kUnsigned, kIn),
     F(kgsl_device_waittimestamp_ctxtid, timeout, kUnsigned, kIn),
 };
 
 constexpr ArgField kDrawctxtCreateFields[] = {
     F(kgsl_drawctxt_create, flags, kFlags, kInOut, kContextFlagNames, kContextFlagPrefix),
-    F(kgsl_drawctxt_create, drawctxt_id, kUnsigned, kOut),
+    F(kgsl_drawctxt_create, drawctxt_id, kUnsigned, kOut, {}, {}, core::ArgRole::kHandle, "kgsl.ctx"),
 };
 constexpr ArgField kDrawctxtDestroyFields[] = {
-    F(kgsl_drawctxt_destroy, drawctxt_id, kUnsigned, kIn),
+    F(kgsl_drawctxt_destroy, drawctxt_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.ctx"),
 };
 
 constexpr ArgField kMapUserMemFields[] = {
     F(kgsl_map_user_mem, fd, kFd, kIn),
     F(kgsl_map_user_mem, pad0, kPad, kIn),
-    F(kgsl_map_user_mem, gpuaddr, kHex, kOut),
+    F(kgsl_map_user_mem, gpuaddr, kHex, kOut, {}, {}, core::ArgRole::kGpuAddr, "kgsl.va"),
     F(kgsl_map_user_mem, len, kHex, kIn),
     F(kgsl_map_user_mem, offset, kHex, kIn),
-    F(kgsl_map_user_mem, hostptr, kPtr, kIn),
+    F(kgsl_map_user_mem, hostptr, kPtr, kIn, {}, {}, core::ArgRole::kCpuAddr),
     F(kgsl_map_user_mem, memtype, kEnum, kIn, kUserMemTypeNames, kUserMemTypePrefix),
     F(kgsl_map_user_mem, flags, kFlags, kInOut, kMemFlagNames, kMemFlagPrefix),
 };
 
 constexpr ArgField kReadTimestampFields[] = {
-    F(kgsl_cmdstream_readtimestamp_ctxtid, context_id, kUnsigned, kIn),
+    F(kgsl_cmdstream_readtimestamp_ctxtid, context_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.ctx"),
     F(kgsl_cmdstream_readtimestamp_ctxtid, type, kEnum, kIn, kTimestampTypeNames,
       kTimestampTypePrefix),
     F(kgsl_cmdstream_readtimestamp_ctxtid, timestamp, kUnsigned, kOut),
 };
 
 constexpr ArgField kSharedmemFreeFields[] = {
-    F(kgsl_sharedmem_free, gpuaddr, kHex, kIn),
+    F(kgsl_sharedmem_free, gpuaddr, kHex, kIn, {}, {}, core::ArgRole::kGpuAddr, "kgsl.va"),
 };
 
 constexpr ArgField kTimestampEventFields[] = {
     F(kgsl_timestamp_event, type, kEnum, kIn, kTimestampEventTypeNames, kTimestampEventTypePrefix),
     F(kgsl_timestamp_event, timestamp, kUnsigned, kIn),
-    F(kgsl_timestamp_event, context_id, kUnsigned, kIn),
+    F(kgsl_timestamp_event, context_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.ctx"),
     F(kgsl_timestamp_event, pad0, kPad, kIn),
     F(kgsl_timestamp_event, priv, kPtr, kIn),
     F(kgsl_timestamp_event, len, kUnsigned, kIn),
 };
 
 constexpr ArgField kGpumemAllocIdFields[] = {
-    F(kgsl_gpumem_alloc_id, id, kUnsigned, kOut),
+    F(kgsl_gpumem_alloc_id, id, kUnsigned, kOut, {}, {}, core::ArgRole::kHandle, "kgsl.mem"),
     F(kgsl_gpumem_alloc_id, flags, kFlags, kInOut, kMemFlagNames, kMemFlagPrefix),
     F(kgsl_gpumem_alloc_id, size, kHex, kInOut),
     F(kgsl_gpumem_alloc_id, mmapsize, kHex, kOut),
-    F(kgsl_gpumem_alloc_id, gpuaddr, kHex, kOut),
+    F(kgsl_gpumem_alloc_id, gpuaddr, kHex, kOut, {}, {}, core::ArgRole::kGpuAddr, "kgsl.va"),
     // __pad[2] is not listed: a pad field must be a scalar (core::table_problems).
 };
 constexpr ArgField kGpumemFreeIdFields[] = {
-    F(kgsl_gpumem_free_id, id, kUnsigned, kIn),
+    F(kgsl_gpumem_free_id, id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.mem"),
     F(kgsl_gpumem_free_id, __pad, kPad, kIn),
 };
 constexpr ArgField kGpumemGetInfoFields[] = {
-    F(kgsl_gpumem_get_info, gpuaddr, kHex, kInOut),
-    F(kgsl_gpumem_get_info, id, kUnsigned, kInOut),
+    F(kgsl_gpumem_get_info, gpuaddr, kHex, kInOut, {}, {}, core::ArgRole::kGpuAddr, "kgsl.va"),
+    F(kgsl_gpumem_get_info, id, kUnsigned, kInOut, {}, {}, core::ArgRole::kHandle, "kgsl.mem"),
     F(kgsl_gpumem_get_info, flags, kFlags, kOut, kMemFlagNames, kMemFlagPrefix),
     F(kgsl_gpumem_get_info, size, kHex, kOut),
     F(kgsl_gpumem_get_info, mmapsize, kHex, kOut),
@@ -264,8 +266,8 @@ constexpr ArgField kGpumemGetInfoFields[] = {
     // __pad[4] is not listed: a pad field must be a scalar (core::table_problems).
 };
 constexpr ArgField kGpumemSyncCacheFields[] = {
-    F(kgsl_gpumem_sync_cache, gpuaddr, kHex, kIn),
-    F(kgsl_gpumem_sync_cache, id, kUnsigned, kIn),
+    F(kgsl_gpumem_sync_cache, gpuaddr, kHex, kIn, {}, {}, core::ArgRole::kGpuAddr, "kgsl.va"),
+    F(kgsl_gpumem_sync_cache, id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.mem"),
     F(kgsl_gpumem_sync_cache, op, kFlags, kIn, kCacheOpNames, kCacheOpPrefix),
     F(kgsl_gpumem_sync_cache, offset, kHex, kIn),
     F(kgsl_gpumem_sync_cache, length, kHex, kIn),
@@ -293,25 +295,25 @@ constexpr ArgField kGpuobjAllocFields[] = {
     F(kgsl_gpuobj_alloc, flags, kFlags, kInOut, kMemFlagNames, kMemFlagPrefix),
     F(kgsl_gpuobj_alloc, va_len, kHex, kIn),
     F(kgsl_gpuobj_alloc, mmapsize, kHex, kOut),
-    F(kgsl_gpuobj_alloc, id, kUnsigned, kOut),
+    F(kgsl_gpuobj_alloc, id, kUnsigned, kOut, {}, {}, core::ArgRole::kHandle, "kgsl.mem"),
     F(kgsl_gpuobj_alloc, metadata_len, kUnsigned, kIn),
     F(kgsl_gpuobj_alloc, metadata, kPtr, kIn),
 };
 constexpr ArgField kGpuobjFreeFields[] = {
     F(kgsl_gpuobj_free, flags, kFlags, kIn, kGpuobjFreeFlagNames, kGpuobjFreeFlagPrefix),
     F(kgsl_gpuobj_free, priv, kPtr, kIn),
-    F(kgsl_gpuobj_free, id, kUnsigned, kIn),
+    F(kgsl_gpuobj_free, id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.mem"),
     F(kgsl_gpuobj_free, type, kEnum, kIn, kGpuEventTypeNames, kGpuEventTypePrefix),
     F(kgsl_gpuobj_free, len, kUnsigned, kIn),
     F(kgsl_gpuobj_free, pad0, kPad, kIn),
 };
 constexpr ArgField kGpuobjInfoFields[] = {
-    F(kgsl_gpuobj_info, gpuaddr, kHex, kOut),
+    F(kgsl_gpuobj_info, gpuaddr, kHex, kOut, {}, {}, core::ArgRole::kGpuAddr, "kgsl.va"),
     F(kgsl_gpuobj_info, flags, kFlags, kOut, kMemFlagNames, kMemFlagPrefix),
     F(kgsl_gpuobj_info, size, kHex, kOut),
     F(kgsl_gpuobj_info, va_len, kHex, kOut),
     F(kgsl_gpuobj_info, va_addr, kHex, kOut),
-    F(kgsl_gpuobj_info, id, kUnsigned, kIn),
+    F(kgsl_gpuobj_info, id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.mem"),
     F(kgsl_gpuobj_info, pad0, kPad, kIn),
 };
 constexpr ArgField kGpuobjImportFields[] = {
@@ -319,7 +321,7 @@ constexpr ArgField kGpuobjImportFields[] = {
     F(kgsl_gpuobj_import, priv_len, kUnsigned, kIn),
     F(kgsl_gpuobj_import, flags, kFlags, kIn, kMemFlagNames, kMemFlagPrefix),
     F(kgsl_gpuobj_import, type, kEnum, kIn, kUserMemTypeNames, kUserMemTypePrefix),
-    F(kgsl_gpuobj_import, id, kUnsigned, kOut),
+    F(kgsl_gpuobj_import, id, kUnsigned, kOut, {}, {}, core::ArgRole::kHandle, "kgsl.mem"),
 };
 constexpr ArgField kGpuobjSyncFields[] = {
     F(kgsl_gpuobj_sync, objs, kPtr, kIn),
@@ -338,7 +340,7 @@ constexpr ArgField kGpuCommandFields[] = {
     F(kgsl_gpu_command, synclist, kPtr, kIn),
     F(kgsl_gpu_command, syncsize, kUnsigned, kIn),
     F(kgsl_gpu_command, numsyncs, kUnsigned, kIn),
-    F(kgsl_gpu_command, context_id, kUnsigned, kIn),
+    F(kgsl_gpu_command, context_id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.ctx"),
     // In only with KGSL_CONTEXT_USER_GENERATED_TS; always written back on success.
     F(kgsl_gpu_command, timestamp, kUnsigned, kInOut),
 };

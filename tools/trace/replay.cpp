@@ -1,1 +1,809 @@
+// rawgpu — trace replayer (see replay.h for what is remapped and why).
 #include "tools/trace/replay.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "core/device_name.h"
+#include "core/ioctl_desc.h"
+#include "devices/registry.h"
+#include "kfd/describe.h"
+#include "nv_ioctl/describe.h"
+#include "qcom_kgsl/describe.h"
+#include "tools/trace/decode.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000  // include/uapi/asm-generic/mman-common.h (Linux 4.17)
+#endif
+
+namespace rawgpu::trace {
+namespace {
+
+using core::ArgField;
+using core::ArgKind;
+using core::ArgRole;
+using core::Error;
+using core::IoctlDesc;
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kMapFailed = ~uint64_t{0};
+// Inaccessible span that pointer fields without a captured buffer are aimed at: larger than any
+// nested buffer (core::kMaxNestedBuffer), so the driver's copy fails with EFAULT.
+constexpr uint64_t kGuardBytes = 2 * core::kMaxNestedBuffer;
+
+std::string hex(uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+uint64_t page_up(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+
+// "0", "-1 EINVAL"
+std::string result_text(int64_t rc) {
+  if (rc >= 0) return std::to_string(rc);
+  return "-1 " + std::string(core::errno_name(static_cast<int>(-rc)));
+}
+
+bool is_nvidia(uint32_t k) {
+  return k == static_cast<uint32_t>(DriverKind::kNvidiaCtl) ||
+         k == static_cast<uint32_t>(DriverKind::kNvidiaGpu) ||
+         k == static_cast<uint32_t>(DriverKind::kNvidiaUvm);
+}
+
+// The description row of `request` on an fd of driver `kind`, when the size matches one.
+const IoctlDesc* find_row(uint32_t kind, unsigned long request) {
+  core::IoctlMatch m;
+  if (kind == static_cast<uint32_t>(DriverKind::kKfd))
+    m = core::find_by_request(kfd::kfd_ioctls(), request);
+  else if (is_nvidia(kind))
+    m = nv::find_nv_request(request);
+  else if (kind == static_cast<uint32_t>(DriverKind::kKgsl))
+    m = qcom::find_kgsl_ioctl(request);
+  return m.desc && m.size_ok ? m.desc : nullptr;
+}
+
+struct Target {
+  int fd = -1;
+  uint32_t kind = 0;  // DriverKind
+  std::string path;
+};
+
+// One range of the replayer's address space that stands for a recorded range.
+struct Mapping {
+  uint64_t rec = 0;  // recorded address
+  uint64_t len = 0;  // page-rounded
+  uint8_t* addr = nullptr;
+  int prot = 0;
+  bool device = false;  // a device mapping (else anonymous host memory the replayer made)
+};
+
+// A GPU address range the driver chose: recorded base -> new base.
+struct GpuRange {
+  uint64_t rec = 0;
+  uint64_t len = 1;
+  uint64_t now = 0;
+};
+
+}  // namespace
+
+struct Replayer::State {
+  core::Sys& sys;
+  ReplayOptions opts;
+  std::map<int, std::shared_ptr<Target>> fds;
+  std::vector<std::shared_ptr<Target>> all_targets;  // every target fd opened (closed at finish)
+  std::vector<Mapping> maps;
+  std::map<std::string, std::map<uint64_t, uint64_t>, std::less<>> handles;
+  std::map<std::string, std::vector<GpuRange>, std::less<>> gpu;
+  std::map<uint64_t, uint64_t> offsets;  // recorded mmap offset -> new
+  void* guard = nullptr;
+  ReplayStats stats;
+  bool finished = false;
+
+  State(core::Sys& s, ReplayOptions o) : sys(s), opts(std::move(o)) {}
+
+  void log(const std::string& line) {
+    if (opts.log) opts.log(line);
+  }
+
+  // ---- address maps
+
+  // The replayer's pointer for recorded [rec, rec + n), when one mapping holds all of it.
+  uint8_t* cpu(uint64_t rec, uint64_t n, const Mapping** which = nullptr) const {
+    for (const Mapping& m : maps)
+      if (rec >= m.rec && n <= m.len && rec - m.rec <= m.len - n) {
+        if (which) *which = &m;
+        return m.addr + (rec - m.rec);
+      }
+    return nullptr;
+  }
+
+  // Forgets the parts of mappings that [a, a + n) (replayer addresses) replaced or unmapped.
+  void drop_range(uint8_t* a, uint64_t n) {
+    std::vector<Mapping> out;
+    for (const Mapping& m : maps) {
+      uint8_t* e = m.addr + m.len;
+      if (e <= a || m.addr >= a + n) {
+        out.push_back(m);
+        continue;
+      }
+      if (m.addr < a) {
+        Mapping l = m;
+        l.len = static_cast<uint64_t>(a - m.addr);
+        out.push_back(l);
+      }
+      if (e > a + n) {
+        Mapping r = m;
+        const uint64_t cut = static_cast<uint64_t>(a + n - m.addr);
+        r.rec += cut;
+        r.addr += cut;
+        r.len -= cut;
+        out.push_back(r);
+      }
+    }
+    maps.swap(out);
+  }
+
+  // Whether the replayer's own mappings cover [a, a + n) entirely.
+  bool owns(uint8_t* a, uint64_t n) const {
+    uint8_t* p = a;
+    while (p < a + n) {
+      bool found = false;
+      for (const Mapping& m : maps)
+        if (p >= m.addr && p < m.addr + m.len) {
+          p = m.addr + m.len;
+          found = true;
+          break;
+        }
+      if (!found) return false;
+    }
+    return true;
+  }
+
+  uint64_t guard_addr() {
+    if (!guard) {
+      core::MapResult g = sys.mmap(nullptr, kGuardBytes, PROT_NONE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+      guard = g.addr;
+    }
+    return reinterpret_cast<uint64_t>(guard);
+  }
+
+  // Anonymous memory standing for recorded host memory [rec, rec + n) (KFD USERPTR, NV OS
+  // descriptors, KGSL user memory): at the same address when that is free.
+  uint8_t* host_memory(uint64_t rec, uint64_t n) {
+    if (uint8_t* p = cpu(rec, n)) return p;
+    const uint64_t base = rec & ~(kPage - 1);
+    const uint64_t len = page_up(rec + n) - base;
+    if (len == 0 || len > (uint64_t{1} << 40)) return nullptr;
+    const int prot = PROT_READ | PROT_WRITE;
+    core::MapResult m = sys.mmap(reinterpret_cast<void*>(base), len, prot,
+                                 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (m.addr && m.addr != reinterpret_cast<void*>(base)) {
+      sys.munmap(m.addr, len);
+      m.addr = nullptr;
+    }
+    if (!m.addr) m = sys.mmap(nullptr, len, prot, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (!m.addr) return nullptr;
+    maps.push_back({base, len, static_cast<uint8_t*>(m.addr), prot, false});
+    return static_cast<uint8_t*>(m.addr) + (rec - base);
+  }
+
+  uint64_t gpu_translate(std::string_view space, uint64_t v) const {
+    auto it = gpu.find(space);
+    if (it == gpu.end()) return v;
+    for (const GpuRange& r : it->second)
+      if (v >= r.rec && v - r.rec < r.len) return r.now + (v - r.rec);
+    return v;
+  }
+
+  uint64_t offset_translate(uint32_t kind, uint64_t off, uint64_t len) const {
+    if (kind == static_cast<uint32_t>(DriverKind::kKgsl)) {
+      // KGSL maps an object at offset id << 12 (msm_kgsl.h, kgsl_mmap).
+      auto it = handles.find("kgsl.mem");
+      if (it != handles.end()) {
+        auto h = it->second.find(off >> 12);
+        if (h != it->second.end() && (off & (kPage - 1)) == 0) return h->second << 12;
+      }
+      return off;
+    }
+    if (auto it = offsets.find(off); it != offsets.end()) return it->second;
+    // A mapping that starts below a recorded offset (the KFD doorbell slice holds the queues'
+    // doorbell offsets): the new offset's slice, aligned as the recorded one was.
+    for (const auto& [rec, now] : offsets)
+      if (rec > off && rec - off < len) {
+        if ((len & (len - 1)) == 0 && off % len == 0) return now & ~(len - 1);
+        return now - (rec - off);
+      }
+    return off;
+  }
+
+  // ---- ioctls
+
+  uint64_t translate_in(const IoctlDesc& d, const ArgField& f, uint64_t v,
+                        std::span<const uint8_t> rec_arg) {
+    if (f.kind == ArgKind::kFd) {
+      auto it = fds.find(static_cast<int32_t>(static_cast<uint32_t>(v)));
+      return it != fds.end() ? static_cast<uint32_t>(it->second->fd) : v;
+    }
+    ArgRole role = f.role;
+    // KFD USERPTR: mmap_offset is the CPU address of the user pages on entry (kfd_ioctl.h).
+    if (d.name == "AMDKFD_IOC_ALLOC_MEMORY_OF_GPU" && f.name == "mmap_offset") {
+      const ArgField* flags = core::find_field(d, "flags");
+      auto fv = flags ? core::read_field(*flags, rec_arg) : std::nullopt;
+      role = fv && (*fv & KFD_IOC_ALLOC_MEM_FLAGS_USERPTR) ? ArgRole::kCpuAddr : ArgRole::kNone;
+    }
+    switch (role) {
+      case ArgRole::kNone: break;
+      case ArgRole::kHandle: {
+        auto it = handles.find(f.space);
+        if (it == handles.end()) return v;
+        auto h = it->second.find(v);
+        return h != it->second.end() ? h->second : v;
+      }
+      case ArgRole::kGpuAddr: return gpu_translate(f.space, v);
+      case ArgRole::kMmapOffset: {
+        auto it = offsets.find(v);
+        return it != offsets.end() ? it->second : v;
+      }
+      case ArgRole::kCpuAddr: {
+        if (v == 0) return v;
+        // The size of the host memory: the row's size, len or limit (+1) field.
+        uint64_t n = 1;
+        for (std::string_view name : {"size", "len", "length"})
+          if (const ArgField* s = core::find_field(d, name))
+            if (auto sv = core::read_field(*s, rec_arg); sv && *sv) {
+              n = *sv;
+              break;
+            }
+        if (n == 1)
+          if (const ArgField* s = core::find_field(d, "limit"))
+            if (auto sv = core::read_field(*s, rec_arg)) n = *sv + 1;
+        uint8_t* p = host_memory(v, n);
+        return p ? reinterpret_cast<uint64_t>(p) : guard_addr();
+      }
+    }
+    if (f.kind == ArgKind::kPtr && v != 0) {
+      if (uint8_t* p = cpu(v, 1)) return reinterpret_cast<uint64_t>(p);
+      return guard_addr();
+    }
+    return v;
+  }
+
+  // Learns the out value of a role field: recorded `rec` -> replayed `now`.
+  void learn(const ArgField& f, uint64_t rec, uint64_t now, std::span<const uint8_t> rec_struct,
+             const IoctlDesc* d) {
+    if (f.kind == ArgKind::kFd) {
+      const int r = static_cast<int32_t>(static_cast<uint32_t>(rec));
+      const int n = static_cast<int32_t>(static_cast<uint32_t>(now));
+      if (r >= 0 && n >= 0) {
+        auto t = std::make_shared<Target>(Target{n, 0, std::string(f.name)});
+        fds[r] = t;
+        all_targets.push_back(t);
+      }
+      return;
+    }
+    switch (f.role) {
+      case ArgRole::kHandle:
+        if (rec != 0 || now != 0) handles[std::string(f.space)][rec] = now;
+        break;
+      case ArgRole::kMmapOffset:
+        if (rec != 0 || now != 0) offsets[rec] = now;
+        break;
+      case ArgRole::kGpuAddr: {
+        if (rec == 0 && now == 0) break;
+        uint64_t len = 1;
+        for (std::string_view name : {"size", "va_len", "mmapsize", "len"}) {
+          const ArgField* s = d ? core::find_field(*d, name) : nullptr;
+          if (s)
+            if (auto sv = core::read_field(*s, rec_struct); sv && *sv) {
+              len = *sv;
+              break;
+            }
+        }
+        auto& v = gpu[std::string(f.space)];
+        std::erase_if(v, [&](const GpuRange& g) { return g.rec == rec; });
+        v.push_back({rec, len, now});
+        break;
+      }
+      default: break;
+    }
+  }
+
+  static bool has_role(const ArgField& f) {
+    return f.role != ArgRole::kNone || f.kind == ArgKind::kFd;
+  }
+
+  std::string describe_ioctl(int32_t fd, uint32_t kind, const IoctlDesc* d, uint64_t request,
+                             std::span<const uint8_t> before, std::span<const uint8_t> after,
+                             int64_t rc) const {
+    std::string s = "IOCTL fd=" + std::to_string(fd) + " ";
+    if (d) {
+      const size_t n = std::min(before.size(), after.size());
+      if (!after.empty() && n > 0)
+        s += core::format_args(*d, before.data(), after.data(), n);
+      else
+        s += core::format_args(*d, before.data(), before.size(), core::Phase::kIn);
+    } else {
+      s += std::string(driver_kind_name(kind) ? driver_kind_name(kind) : "?") + " ioctl " +
+           hex(request) + " (" + std::to_string(before.size()) + " bytes)";
+    }
+    return s + " = " + result_text(rc);
+  }
+
+  void diverge(const RecordView& v, std::string what, std::string recorded, std::string replayed) {
+    Divergence d{stats.records - 1, v.offset, std::move(what), std::move(recorded),
+                 std::move(replayed)};
+    log(d.text());
+    stats.divergences.push_back(std::move(d));
+    if (!opts.keep_going) stats.stopped = true;
+  }
+
+  void do_ioctl(const RecordView& v, const IoctlRecord& r) {
+    ++stats.ioctls;
+    ++stats.replayed;
+    auto it = fds.find(r.fd);
+    const int fd = it != fds.end() ? it->second->fd : -1;
+    const uint32_t kind = it != fds.end() ? it->second->kind : 0;
+    const IoctlDesc* d = find_row(kind, r.request);
+    size_t size = std::max(r.arg_before.size(), r.arg_after.size());
+    if (d) size = std::max<size_t>(size, d->size);
+    std::vector<uint8_t> arg(size, 0);
+    std::copy(r.arg_before.begin(), r.arg_before.end(), arg.begin());
+    std::span<const uint8_t> rec_before = r.arg_before;
+    std::vector<std::vector<uint8_t>> copies;  // nested buffers, alive until the call returns
+    struct Nested {
+      const core::BufferRef* ref;
+      const IoctlBuffer* buf;
+      uint8_t* copy;
+      uint64_t bytes;
+    };
+    std::vector<Nested> nested;
+    if (d) {
+      for (const ArgField& f : d->fields) {
+        if (f.dir == core::ArgDir::kOut) continue;
+        if (!has_role(f) && f.kind != ArgKind::kPtr) continue;
+        auto val = core::read_field(f, rec_before);
+        if (!val) continue;
+        core::write_field(f, arg, translate_in(*d, f, *val, rec_before));
+      }
+      for (const core::BufferRef& ref : d->buffers) {
+        const ArgField* pf = core::find_field(*d, ref.ptr_field);
+        if (!pf) continue;
+        auto ptr = core::read_field(*pf, rec_before);
+        if (!ptr || *ptr == 0) continue;
+        const IoctlBuffer* buf = nullptr;
+        for (const IoctlBuffer& b : r.buffers)
+          if (b.tag == ref.tag) buf = &b;
+        if (!buf) {
+          core::write_field(*pf, arg, guard_addr());
+          continue;
+        }
+        uint64_t bytes = std::max<uint64_t>(buf->before.size(), buf->after.size());
+        if (auto sp = core::buffer_span(*d, ref, rec_before)) bytes = std::max(bytes, sp->bytes);
+        bytes = std::min<uint64_t>(bytes, core::kMaxNestedBuffer);
+        copies.emplace_back(std::max<uint64_t>(bytes, 1), 0);
+        uint8_t* c = copies.back().data();
+        std::copy_n(buf->before.begin(), std::min<uint64_t>(buf->before.size(), bytes), c);
+        // Roles inside each element.
+        uint64_t esz = ref.elem_size;
+        if (esz == 0 && !ref.elem_size_field.empty())
+          if (const ArgField* ef = core::find_field(*d, ref.elem_size_field))
+            esz = core::read_field(*ef, rec_before).value_or(0);
+        if (esz == 0) esz = bytes;
+        if (!ref.elem_fields.empty() && esz > 0)
+          for (uint64_t off = 0; off + esz <= bytes; off += esz) {
+            std::span<uint8_t> el(c + off, esz);
+            std::span<const uint8_t> rec_el = buf->before.size() >= off + esz
+                                                  ? buf->before.subspan(off, esz)
+                                                  : std::span<const uint8_t>();
+            for (const ArgField& f : ref.elem_fields) {
+              if (f.dir == core::ArgDir::kOut || !has_role(f)) continue;
+              auto val = core::read_field(f, rec_el);
+              if (val) core::write_field(f, el, translate_in(*d, f, *val, rec_el));
+            }
+          }
+        core::write_field(*pf, arg, reinterpret_cast<uint64_t>(c));
+        nested.push_back({&ref, buf, c, bytes});
+      }
+    }
+    const std::vector<uint8_t> sent = arg;
+    const int64_t rc = sys.ioctl(fd, r.request, size ? arg.data() : nullptr);
+    const int64_t want = r.result < 0 ? -static_cast<int64_t>(r.err ? r.err : EIO) : r.result;
+    auto both = [&] {
+      return std::make_pair(
+          describe_ioctl(r.fd, kind, d, r.request, r.arg_before, r.arg_after, want),
+          describe_ioctl(fd, kind, d, r.request, sent, arg, rc));
+    };
+    if (rc != want) {
+      auto [a, b] = both();
+      diverge(v, "result " + result_text(want) + " (recorded) vs " + result_text(rc) + " (replayed)",
+              a, b);
+      return;
+    }
+    if (rc < 0 || !d) return;
+    std::span<const uint8_t> rec_after = r.arg_after;
+    for (const ArgField& f : d->fields) {
+      if (f.dir == core::ArgDir::kIn) continue;
+      auto rv = core::read_field(f, rec_after);
+      auto nv = core::read_field(f, arg);
+      if (!rv || !nv) continue;
+      // The driver's in-band status (NV RM) is a return value too.
+      if ((f.name == "status" || f.name == "rmStatus") && f.kind == ArgKind::kEnum && *rv != *nv) {
+        auto [a, b] = both();
+        diverge(v, std::string(f.name) + " " + hex(*rv) + " (recorded) vs " + hex(*nv) + " (replayed)",
+                a, b);
+        return;
+      }
+      if (has_role(f)) learn(f, *rv, *nv, rec_after, d);
+    }
+    for (const Nested& n : nested) {
+      if (n.ref->dir == core::ArgDir::kIn || n.ref->elem_fields.empty()) continue;
+      uint64_t esz = n.ref->elem_size ? n.ref->elem_size : n.bytes;
+      for (uint64_t off = 0; esz && off + esz <= n.bytes && off + esz <= n.buf->after.size();
+           off += esz) {
+        std::span<const uint8_t> rec_el = n.buf->after.subspan(off, esz);
+        std::span<const uint8_t> now_el(n.copy + off, esz);
+        for (const ArgField& f : n.ref->elem_fields) {
+          if (f.dir == core::ArgDir::kIn || !has_role(f)) continue;
+          auto rv = core::read_field(f, rec_el);
+          auto nv = core::read_field(f, now_el);
+          if (rv && nv) learn(f, *rv, *nv, rec_el, nullptr);
+        }
+      }
+    }
+  }
+
+  // ---- the other records
+
+  void do_open(const RecordView& v, const OpenRecord& r) {
+    ++stats.opens;
+    ++stats.replayed;
+    const std::string path(r.path);
+    const int fd = sys.open(path.c_str(), static_cast<int>(r.flags), r.mode);
+    const int want = r.result;
+    if ((fd >= 0) != (want >= 0) || (fd < 0 && fd != want)) {
+      diverge(v, "open " + result_text(want) + " (recorded) vs " + result_text(fd) + " (replayed)",
+              "OPEN \"" + path + "\" = " + result_text(want),
+              "OPEN \"" + path + "\" = " + result_text(fd));
+      if (fd >= 0) sys.close(fd);
+      return;
+    }
+    if (fd < 0) return;
+    uint32_t kind = r.driver;
+    if (kind == 0) kind = static_cast<uint32_t>(guess_driver(path));
+    auto t = std::make_shared<Target>(Target{fd, kind, path});
+    fds[want] = t;
+    all_targets.push_back(t);
+  }
+
+  void close_target(const std::shared_ptr<Target>& t) {
+    if (t->fd >= 0) sys.close(t->fd);
+    t->fd = -1;
+  }
+
+  void do_close(const RecordView& v, const CloseRecord& r) {
+    ++stats.replayed;
+    auto it = fds.find(r.fd);
+    if (it == fds.end()) {
+      if (r.result == 0)
+        diverge(v, "close of an fd the replay does not have",
+                "CLOSE fd=" + std::to_string(r.fd) + " = 0", "(no such fd)");
+      return;
+    }
+    std::shared_ptr<Target> t = it->second;
+    fds.erase(it);
+    if (t.use_count() <= 2) close_target(t);  // this reference + all_targets: the last alias
+  }
+
+  void do_dup(const RecordView& v, const DupRecord& r) {
+    ++stats.replayed;
+    if (r.new_fd < 0) return;
+    auto it = fds.find(r.old_fd);
+    if (it == fds.end()) {
+      diverge(v, "dup of an fd the replay does not have",
+              "DUP " + std::to_string(r.old_fd) + " -> " + std::to_string(r.new_fd), "(no such fd)");
+      return;
+    }
+    fds[r.new_fd] = it->second;
+  }
+
+  void do_mmap(const RecordView& v, const MmapRecord& r) {
+    auto it = fds.find(r.fd);
+    if (r.fd < 0 || it == fds.end() || (r.flags & MAP_ANONYMOUS)) {
+      ++stats.skipped;
+      log("record " + std::to_string(stats.records - 1) + ": MMAP of fd " + std::to_string(r.fd) +
+          " skipped (not a device fd of this replay)");
+      return;
+    }
+    ++stats.mmaps;
+    ++stats.replayed;
+    const Target& t = *it->second;
+    const bool rec_ok = r.result != kMapFailed;
+    const uint64_t len = r.len;
+    const auto off = static_cast<int64_t>(offset_translate(t.kind, static_cast<uint64_t>(r.offset), len));
+    const int flags = r.flags & ~MAP_FIXED & ~MAP_FIXED_NOREPLACE;
+    void* want = reinterpret_cast<void*>(rec_ok ? r.result : r.addr);
+    core::MapResult m{nullptr, EINVAL};
+    if (len > 0) {
+      if (want) {
+        m = sys.mmap(want, len, r.prot, flags | MAP_FIXED_NOREPLACE, t.fd, off);
+        if (m.addr && m.addr != want) {
+          sys.munmap(m.addr, len);
+          m = {nullptr, EEXIST};
+        }
+        // Over an earlier mapping of ours (the recording replaced a mapping, or an anonymous
+        // reservation the trace does not show, with MAP_FIXED).
+        if (!m.addr && m.err == EEXIST && (r.flags & MAP_FIXED) &&
+            owns(static_cast<uint8_t*>(want), page_up(len)))
+          m = sys.mmap(want, len, r.prot, flags | MAP_FIXED, t.fd, off);
+      }
+      if (!m.addr && (!want || m.err == EEXIST) && rec_ok) m = sys.mmap(nullptr, len, r.prot, flags, t.fd, off);
+    }
+    auto text = [&](uint64_t addr, int64_t o, uint64_t res, int err) {
+      return "MMAP addr=" + hex(addr) + " len=" + hex(len) + " prot=" + std::to_string(r.prot) +
+             " flags=" + hex(static_cast<uint32_t>(r.flags)) + " fd=" + std::to_string(r.fd) +
+             " offset=" + hex(static_cast<uint64_t>(o)) + " = " +
+             (res != kMapFailed ? hex(res) : "MAP_FAILED " + std::string(core::errno_name(err)));
+    };
+    const uint64_t got = m.addr ? reinterpret_cast<uint64_t>(m.addr) : kMapFailed;
+    if ((m.addr != nullptr) != rec_ok || (!rec_ok && m.err != r.err)) {
+      diverge(v, std::string("mmap ") + (rec_ok ? "succeeded" : "failed") + " (recorded) but " +
+                     (m.addr ? "succeeded" : "failed with " + std::string(core::errno_name(m.err))) +
+                     " (replayed)",
+              text(r.addr, r.offset, r.result, r.err), text(reinterpret_cast<uint64_t>(want), off, got, m.err));
+      if (m.addr) sys.munmap(m.addr, len);
+      return;
+    }
+    if (!m.addr) return;
+    auto* a = static_cast<uint8_t*>(m.addr);
+    drop_range(a, page_up(len));
+    maps.push_back({r.result, page_up(len), a, r.prot, true});
+  }
+
+  void do_munmap(const RecordView& v, const MunmapRecord& r) {
+    const Mapping* m = nullptr;
+    uint8_t* a = cpu(r.addr, std::max<uint64_t>(r.len, 1), &m);
+    if (!a || r.result != 0) {
+      ++stats.skipped;
+      return;
+    }
+    ++stats.munmaps;
+    ++stats.replayed;
+    const int rc = sys.munmap(a, r.len);
+    if (rc != 0) {
+      diverge(v, "munmap failed", "MUNMAP " + hex(r.addr) + " len " + hex(r.len) + " = 0",
+              "MUNMAP " + hex(reinterpret_cast<uint64_t>(a)) + " = " + result_text(rc));
+      return;
+    }
+    drop_range(a, page_up(r.len));
+  }
+
+  void do_doorbell(const RecordView& v, const DoorbellRecord& r) {
+    ++stats.replayed;
+    const Mapping* m = nullptr;
+    uint8_t* p = (r.width == 4 || r.width == 8) ? cpu(r.address, r.width, &m) : nullptr;
+    if (!p || !(m->prot & PROT_WRITE) || reinterpret_cast<uintptr_t>(p) % r.width) {
+      diverge(v, "doorbell address is not in a writable mapping of this replay",
+              "DOORBELL " + hex(r.address) + " = " + hex(r.value) + " (" + std::to_string(r.width) + " bytes)",
+              p ? "(mapping not writable or misaligned)" : "(no mapping)");
+      return;
+    }
+    ++stats.doorbells;
+    // Everything written before (restored snapshots) is visible before the doorbell.
+    std::atomic_thread_fence(std::memory_order_release);
+    if (r.width == 8)
+      *reinterpret_cast<volatile uint64_t*>(p) = r.value;
+    else
+      *reinterpret_cast<volatile uint32_t*>(p) = static_cast<uint32_t>(r.value);
+  }
+
+  // Applies `fn(dst, src, n)` to each piece of recorded [addr, addr + data.size()); false when a
+  // piece is not mapped (or lacks `prot`).
+  template <typename Fn>
+  bool each_piece(uint64_t addr, std::span<const uint8_t> data, int prot, Fn&& fn) {
+    uint64_t done = 0;
+    while (done < data.size()) {
+      const Mapping* m = nullptr;
+      uint8_t* p = cpu(addr + done, 1, &m);
+      if (!p || (m->prot & prot) != prot) return false;
+      const uint64_t room = m->len - (addr + done - m->rec);
+      const uint64_t n = std::min<uint64_t>(room, data.size() - done);
+      if (!fn(p, data.data() + done, n, done)) return true;
+      done += n;
+    }
+    return true;
+  }
+
+  void do_snapshot(const RecordView& v, const MemorySnapshotRecord& r) {
+    // KFD and NV place device memory at the GPU address in the CPU address space too, so a GPU
+    // snapshot is looked up like a CPU one.
+    if (r.reason == static_cast<uint32_t>(SnapshotReason::kRestore)) {
+      bool ok = each_piece(r.address, r.data, PROT_WRITE, [](uint8_t* dst, const uint8_t* src, uint64_t n, uint64_t) {
+        std::memcpy(dst, src, n);
+        return true;
+      });
+      if (!ok) {
+        ++stats.skipped;
+        log("record " + std::to_string(stats.records - 1) + ": snapshot of " + hex(r.address) +
+            " not restored (not in a writable mapping of this replay)");
+        return;
+      }
+      ++stats.snapshots_restored;
+      ++stats.replayed;
+      return;
+    }
+    if (r.reason != static_cast<uint32_t>(SnapshotReason::kCheck)) {
+      ++stats.skipped;
+      return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + opts.check_wait;
+    for (;;) {
+      uint64_t bad = kMapFailed;
+      uint8_t got = 0;
+      bool mapped = each_piece(r.address, r.data, PROT_READ,
+                               [&](uint8_t* dst, const uint8_t* src, uint64_t n, uint64_t at) {
+                                 if (std::memcmp(dst, src, n) == 0) return true;
+                                 for (uint64_t i = 0; i < n; ++i)
+                                   if (dst[i] != src[i]) {
+                                     bad = at + i;
+                                     got = dst[i];
+                                     break;
+                                   }
+                                 return false;
+                               });
+      if (!mapped) {
+        ++stats.skipped;
+        log("record " + std::to_string(stats.records - 1) + ": snapshot of " + hex(r.address) +
+            " not checked (not in a readable mapping of this replay)");
+        return;
+      }
+      if (bad == kMapFailed) {
+        ++stats.snapshots_checked;
+        ++stats.replayed;
+        return;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        ++stats.snapshots_checked;
+        ++stats.replayed;
+        diverge(v,
+                "memory differs at " + hex(r.address + bad) + " (byte " + std::to_string(bad) +
+                    " of " + std::to_string(r.data.size()) + "): recorded " + hex(r.data[bad]) +
+                    ", replayed " + hex(got),
+                "MEMORY_SNAPSHOT check " + hex(r.address) + " (" + std::to_string(r.data.size()) + " bytes)",
+                "memory after " + std::to_string(opts.check_wait.count()) + " ms");
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+
+  void release() {
+    // Fds first: the driver stops its queues before the memory they read goes away.
+    for (auto& t : all_targets) close_target(t);
+    all_targets.clear();
+    fds.clear();
+    for (auto it = maps.rbegin(); it != maps.rend(); ++it) sys.munmap(it->addr, it->len);
+    maps.clear();
+    if (guard) sys.munmap(guard, kGuardBytes);
+    guard = nullptr;
+  }
+};
+
+std::string Divergence::text() const {
+  return "divergence at record " + std::to_string(index) + " (offset " + hex(offset) + "): " + what +
+         "\n  recorded: " + recorded + "\n  replayed: " + replayed;
+}
+
+std::string ReplayStats::summary() const {
+  std::string s = "replayed " + std::to_string(replayed) + " records (" + std::to_string(ioctls) +
+                  " ioctls, " + std::to_string(mmaps) + " mmaps, " + std::to_string(doorbells) +
+                  " doorbells, " + std::to_string(snapshots_restored) + " snapshots restored, " +
+                  std::to_string(snapshots_checked) + " checked)";
+  if (divergences.empty()) return s + ": identical";
+  return s + ": " + std::to_string(divergences.size()) + " divergence" +
+         (divergences.size() == 1 ? "" : "s") + (stopped ? " (stopped at the first)" : "");
+}
+
+Replayer::Replayer(core::Sys& target, ReplayOptions options)
+    : s_(std::make_unique<State>(target, std::move(options))) {}
+
+Replayer::~Replayer() { finish(); }
+
+void Replayer::finish() {
+  if (!s_ || s_->finished) return;
+  s_->release();
+  s_->finished = true;
+}
+
+core::Result<ReplayStats> Replayer::run(TraceReader& reader) {
+  State& s = *s_;
+  if (s.finished) return Error::invalid("replay", "the replayer has finished");
+  for (;;) {
+    auto next = reader.next();
+    if (!next) return std::move(next).error();
+    if (!next->has_value()) break;
+    const RecordView& v = **next;
+    ++s.stats.records;
+    auto rec = decode(v);
+    if (!rec) return std::move(rec).error();
+    std::visit(
+        [&](const auto& r) {
+          using T = std::decay_t<decltype(r)>;
+          if constexpr (std::is_same_v<T, OpenRecord>) s.do_open(v, r);
+          else if constexpr (std::is_same_v<T, CloseRecord>) s.do_close(v, r);
+          else if constexpr (std::is_same_v<T, DupRecord>) s.do_dup(v, r);
+          else if constexpr (std::is_same_v<T, IoctlRecord>) s.do_ioctl(v, r);
+          else if constexpr (std::is_same_v<T, MmapRecord>) s.do_mmap(v, r);
+          else if constexpr (std::is_same_v<T, MunmapRecord>) s.do_munmap(v, r);
+          else if constexpr (std::is_same_v<T, DoorbellRecord>) s.do_doorbell(v, r);
+          else if constexpr (std::is_same_v<T, SubmissionRecord>) ++s.stats.submissions;
+          else if constexpr (std::is_same_v<T, MemorySnapshotRecord>) s.do_snapshot(v, r);
+          else if constexpr (std::is_same_v<T, EndRecord>) (void)r;
+          else ++s.stats.skipped;  // a record type this reader does not know
+        },
+        *rec);
+    if (s.stats.stopped) break;
+  }
+  s.stats.truncated = reader.truncated();
+  s.stats.ended = reader.ended();
+  return s.stats;
+}
+
+core::Result<DriverKind> first_driver(const std::string& path) {
+  RAWGPU_ASSIGN(TraceReader reader, TraceReader::open_file(path));
+  for (;;) {
+    RAWGPU_ASSIGN(std::optional<RecordView> v, reader.next());
+    if (!v) return DriverKind::kOther;
+    if (v->type != static_cast<uint32_t>(RecordType::kOpen)) continue;
+    RAWGPU_ASSIGN(Record r, decode(*v));
+    const auto& o = std::get<OpenRecord>(r);
+    uint32_t k = o.driver ? o.driver : static_cast<uint32_t>(guess_driver(o.path));
+    if (k != 0 && driver_kind_name(k)) return static_cast<DriverKind>(k);
+  }
+}
+
+std::string default_sim_device(DriverKind kind) {
+  switch (kind) {
+    case DriverKind::kKfd:
+    case DriverKind::kDriRender: return "sim-amd:0";
+    case DriverKind::kNvidiaCtl:
+    case DriverKind::kNvidiaGpu:
+    case DriverKind::kNvidiaUvm: return "sim-nv:0";
+    case DriverKind::kKgsl: return "sim-qcom:0";
+    case DriverKind::kOther: break;
+  }
+  return {};
+}
+
+core::Result<ReplayStats> replay_file(const std::string& path, std::string_view device,
+                                      const ReplayOptions& options) {
+  RAWGPU_ASSIGN(TraceReader reader, TraceReader::open_file(path));
+  std::string name(device);
+  if (name.empty()) {
+    RAWGPU_ASSIGN(DriverKind k, first_driver(path));
+    name = default_sim_device(k);
+    if (name.empty())
+      return Error::invalid("replay " + path,
+                            "the trace opens no known driver; name the target with --device");
+  }
+  RAWGPU_ASSIGN(core::DeviceName parsed, core::parse_device_name(name));
+  devices::SimMachine machine;
+  core::Sys* sys = &core::host_sys();
+  if (parsed.simulated) {
+    RAWGPU_ASSIGN(machine, devices::open_sim_machine(name));
+    sys = machine.sys;
+  }
+  Replayer replayer(*sys, options);
+  auto stats = replayer.run(reader);
+  replayer.finish();
+  return stats;
+}
+
+}  // namespace rawgpu::trace
