@@ -29,11 +29,22 @@ struct DecodedRecord {
   std::string summary;        // one line: "IOCTL fd=3 AMDKFD_IOC_CREATE_QUEUE{...} = 0"
   std::vector<std::string> details;  // nested buffers, one line per decoded packet, hex dumps
   bool unknown = false;       // some part printed as hex because it is not described
+  // Added for the statistics and --json:
+  std::string name;            // "AMDKFD_IOC_CREATE_QUEUE", "NV_ESC_RM_CONTROL NV2080_…", "OPEN"
+  bool request_known = false;  // IOCTL: the request matched a description row exactly
+  uint32_t packets = 0;        // SUBMISSION: packets (method headers, ring entries) decoded
+  uint32_t packets_unknown = 0;  // of them: malformed or undescribed, printed as hex
+  std::string fields_json;     // the record's raw fields as one JSON object ("{...}")
 };
 
 struct DecodeOptions {
   bool packets = true;           // decode SUBMISSION streams packet by packet
   uint32_t max_detail_lines = 4096;  // per record; the rest is summarized as "... N more"
+  // The trace does not say which GPU generation produced it:
+  uint32_t amd_gfx = 11;   // KFD PM4/SDMA layouts: 9, 10, 11 or 12 (SDMA family follows)
+  uint32_t adreno = 6;     // Adreno PM4 opcode table: 6 (a6xx) or 7 (a7xx)
+  uint32_t nv_branch = 0;  // NVIDIA driver branch (570, 580, …) for versioned layouts; 0: the
+                           // trace's NV_ESC_CHECK_VERSION_STR, else the newest layout
 };
 
 class Decoder {
@@ -73,8 +84,17 @@ struct DecodeFileOptions {
 };
 
 // Decodes the trace at `path` onto `out`. Corruption ends in the reader's error after every
-// record before it was printed; the statistics cover what was decoded.
+// record before it was printed; the statistics cover what was decoded (also written to
+// `*partial` when given, so a caller can report them after an error).
+//
+// Text output: one line per record, "#<index> <seconds since start> tid=<tid> <summary>", then
+// its details indented by four spaces. JSON output: Decoder::json() per record, one per line.
+// `grep` keeps the records whose summary or any detail line contains it (plain substring,
+// case-sensitive); statistics still count every record.
 core::Result<DecodeStats> decode_file(const std::string& path, const DecodeFileOptions& options,
-                                      std::ostream& out);
+                                      std::ostream& out, DecodeStats* partial = nullptr);
+
+// "N records: K ioctls (D decoded, U unknown), S submissions (P packets, Q unknown)"
+std::string summary_line(const DecodeStats& stats);
 
 }  // namespace rawgpu::trace
