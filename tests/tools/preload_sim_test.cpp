@@ -1,7 +1,11 @@
 // librawgpu_sim.so (tools/preload): the unmodified `rawgpu` command, run as a child with the
 // library preloaded, finds and drives the simulated drivers under the real-device names.
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/kfd_ioctl.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -10,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -194,6 +199,97 @@ TEST(PreloadSim, PlainProgramsAreUnchanged) {
   EXPECT_EQ(s1.out, s2.out);
   EXPECT_EQ(s1.err, s2.err);
 #endif
+}
+
+// The hooks themselves, checked inside a child of this binary that runs with the library loaded
+// (PreloadSimChild.* skip unless RAWGPU_PRELOAD_SIM_TEST_CHILD is set).
+TEST(PreloadSim, HooksInAChild) {
+  char self[4096] = {};
+  ASSERT_GT(::readlink("/proc/self/exe", self, sizeof self - 1), 0);
+  const ChildRun r = run({self, "--gtest_filter=PreloadSimChild.*"},
+                         {{"RAWGPU_PRELOAD_SIM_TEST_CHILD", "1"}, {"RAWGPU_PRELOAD_SIM", "amd"}},
+                         true);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("[  PASSED  ] 3 tests"), std::string::npos) << r.out;
+}
+
+class PreloadSimChild : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (std::getenv("RAWGPU_PRELOAD_SIM_TEST_CHILD") == nullptr)
+      GTEST_SKIP() << "runs inside PreloadSim.HooksInAChild";
+  }
+};
+
+int kfd_version(int fd) {
+  kfd_ioctl_get_version_args v{};
+  return ::ioctl(fd, AMDKFD_IOC_GET_VERSION, &v) == 0 ? static_cast<int>(v.major_version) : -errno;
+}
+
+TEST_F(PreloadSimChild, PlaceholderFdsFollowDupAndClose) {
+  const int fd = ::open("/dev/kfd", O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  EXPECT_LT(fd, 0x4000) << "a real fd number, not the simulator's";
+  EXPECT_TRUE(::fcntl(fd, F_GETFD) & FD_CLOEXEC);
+  EXPECT_EQ(kfd_version(fd), 1);
+  const int d = ::dup(fd);
+  ASSERT_GE(d, 0);
+  EXPECT_EQ(::close(fd), 0);
+  EXPECT_EQ(kfd_version(d), 1) << "the dup keeps the simulated file open";
+  const int d2 = ::fcntl(d, F_DUPFD_CLOEXEC, 100);
+  ASSERT_GE(d2, 100);
+  EXPECT_EQ(kfd_version(d2), 1);
+  ASSERT_EQ(::dup2(d, 200), 200);
+  EXPECT_EQ(kfd_version(200), 1);
+  // ACQUIRE_VM carries an fd: its argument is copied in, so a bad pointer is EFAULT, not a crash.
+  EXPECT_EQ(::ioctl(d, AMDKFD_IOC_ACQUIRE_VM, reinterpret_cast<void*>(8)), -1);
+  EXPECT_EQ(errno, EFAULT);
+  for (int x : {d, d2, 200}) EXPECT_EQ(::close(x), 0);
+  EXPECT_EQ(kfd_version(d), -EBADF);
+  // A host file that gets a recycled number is the host's.
+  const int n = ::open("/dev/null", O_RDWR);
+  ASSERT_GE(n, 0);
+  EXPECT_EQ(kfd_version(n), -ENOTTY);
+  ::close(n);
+}
+
+TEST_F(PreloadSimChild, FopenAndFcloseOfANode) {
+  FILE* f = std::fopen("/dev/kfd", "r+e");
+  ASSERT_NE(f, nullptr) << std::strerror(errno);
+  const int fd = ::fileno(f);
+  EXPECT_EQ(kfd_version(fd), 1);
+  std::fclose(f);
+  const int n = ::open("/dev/null", O_RDWR);
+  ASSERT_GE(n, 0);
+  EXPECT_EQ(kfd_version(n), -ENOTTY);
+  ::close(n);
+}
+
+TEST_F(PreloadSimChild, DriverFilesReadNatively) {
+  const std::string topo = "/sys/devices/virtual/kfd/kfd/topology";
+  struct stat st {};
+  EXPECT_EQ(::stat("/dev/kfd", &st), 0);
+  EXPECT_EQ(::access((topo + "/nodes/1/gpu_id").c_str(), R_OK), 0);
+  EXPECT_EQ(::stat("/dev/nvidiactl", &st), -1) << "RAWGPU_PRELOAD_SIM=amd serves only KFD";
+  std::ifstream in("/sys/devices/virtual/kfd/kfd/../kfd//topology/./nodes/1/name");
+  std::string name;
+  in >> name;
+  EXPECT_EQ(name, "gfx1100");
+  std::vector<std::string> nodes, dev;
+  if (DIR* d = ::opendir((topo + "/nodes").c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') nodes.emplace_back(e->d_name);
+    ::closedir(d);
+  }
+  std::sort(nodes.begin(), nodes.end());
+  EXPECT_EQ(nodes, (std::vector<std::string>{"0", "1", "2"}));
+  if (DIR* d = ::opendir("/dev")) {
+    while (dirent* e = ::readdir(d)) dev.emplace_back(e->d_name);
+    ::closedir(d);
+  }
+  EXPECT_TRUE(has(dev, "kfd"));
+  EXPECT_TRUE(has(dev, "null")) << "the host's entries stay listed";
+  EXPECT_TRUE(fs::exists("/dev/dri/renderD128"));
 }
 
 }  // namespace
