@@ -32,6 +32,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -400,7 +401,13 @@ void create(Vendor v) {
   st.sys = *made;
   st.ready.store(true, std::memory_order_release);
   static std::once_flag exit_hook;
-  std::call_once(exit_hook, [] { std::atexit(cleanup); });
+  std::call_once(exit_hook, [] {
+    std::atexit(cleanup);
+    // A forked child has the placeholders but not the machines' threads: there every call is
+    // the host's (like KFD, which refuses a child the parent's process), and closing a
+    // placeholder leaves the parent's simulated file alone.
+    ::pthread_atfork(nullptr, nullptr, [] { g_shutdown.store(true, std::memory_order_release); });
+  });
 }
 
 // Creates the machines that serve `path` (normalized, absolute).
