@@ -264,6 +264,12 @@ uint32_t buffer_tag(const core::IoctlDesc& d, std::string_view ptr_field) {
   return 0;
 }
 
+bool gr_has_buffers() {
+  const core::IoctlDesc* gr =
+      nv::find_versioned(nv::rm_controls(), nv::NV2080_CTRL_CMD_GR_GET_INFO);
+  return gr != nullptr && !gr->buffers.empty();
+}
+
 constexpr uint32_t kClient = 0xC1D00001;
 constexpr uint32_t kChannel = 0xCAF00010;
 constexpr uint64_t kPbVa = 0x200000000;
@@ -488,6 +494,67 @@ TEST_F(DecodeTest, KgslDrmAndOtherRecords) {
   EXPECT_EQ(st->packets_unknown, 1u);
   EXPECT_EQ(st->ioctls_known, 1u);
   EXPECT_EQ(st->ioctls_unknown, 1u);  // DRM: named, arguments in hex
+}
+
+TEST_F(DecodeTest, NestedBuffersByTheRowsBufferRefs) {
+  {
+    auto w = TraceWriter::create(path("b.rgtrace"));
+    ASSERT_TRUE(w.ok());
+    TraceWriter& t = **w;
+    ASSERT_TRUE(t.append(open_rec("/dev/kfd", 3), meta()).ok());
+    ASSERT_TRUE(t.append(open_rec("/dev/nvidiactl", 4), meta()).ok());
+    // KFD: MAP_MEMORY_TO_GPU's device id array.
+    const core::IoctlDesc& map = kfd::kfd_ioctl(kfd::KfdIoctl::MAP_MEMORY_TO_GPU);
+    kfd_ioctl_map_memory_to_gpu_args m{};
+    m.handle = 0x55;
+    m.device_ids_array_ptr = 0x7f0000003000;
+    m.n_devices = 2;
+    kfd_ioctl_map_memory_to_gpu_args mo = m;
+    mo.n_success = 2;
+    const uint32_t ids[2] = {0x1234, 0x5678};
+    IoctlRecord r = ioctl_rec(3, map.request(), as_bytes_of(m), as_bytes_of(mo));
+    r.buffers.push_back(IoctlBuffer{.tag = buffer_tag(map, "device_ids_array_ptr"),
+                                    .address = m.device_ids_array_ptr,
+                                    .before = {reinterpret_cast<const uint8_t*>(ids), sizeof ids}});
+    ASSERT_TRUE(t.append(r, meta()).ok());
+    // NV: GR_GET_INFO's params, and the list its params point to (tag 0x100 + the command's).
+    const core::IoctlDesc& control = nv::nv_ioctl(nv::NvIoctl::RM_CONTROL);
+    nv::NV2080_CTRL_GR_INFO info_in[2] = {{1, 0}, {2, 0}}, info_out[2] = {{1, 84}, {2, 4}};
+    nv::NV2080_CTRL_GR_GET_INFO_PARAMS gp{};
+    gp.grInfoListSize = 2;
+    gp.grInfoList = 0x7f0000004000;
+    nv::NVOS54_PARAMETERS c{};
+    c.hClient = kClient;
+    c.hObject = 0xCAF00003;
+    c.cmd = nv::NV2080_CTRL_CMD_GR_GET_INFO;
+    c.params = 0x7f0000005000;
+    c.paramsSize = sizeof gp;
+    IoctlRecord rc = ioctl_rec(4, control.request(), as_bytes_of(c), as_bytes_of(c));
+    rc.buffers.push_back(IoctlBuffer{.tag = buffer_tag(control, "params"), .address = c.params,
+                                     .before = as_bytes_of(gp), .after = as_bytes_of(gp)});
+    const core::IoctlDesc* gr = nv::find_versioned(nv::rm_controls(), nv::NV2080_CTRL_CMD_GR_GET_INFO);
+    ASSERT_NE(gr, nullptr);
+    rc.buffers.push_back(IoctlBuffer{.tag = 0x100 + buffer_tag(*gr, "grInfoList"),
+                                     .address = gp.grInfoList,
+                                     .before = {reinterpret_cast<const uint8_t*>(info_in),
+                                                sizeof info_in},
+                                     .after = {reinterpret_cast<const uint8_t*>(info_out),
+                                               sizeof info_out}});
+    ASSERT_TRUE(t.append(rc, meta()).ok());
+    ASSERT_TRUE(t.finish().ok());
+  }
+  const std::string out = decode(path("b.rgtrace"));
+  EXPECT_TRUE(has_line(out, {"AMDKFD_IOC_MAP_MEMORY_TO_GPU{", "n_devices=2"})) << out;
+  if (!kfd::kfd_ioctl(kfd::KfdIoctl::MAP_MEMORY_TO_GPU).buffers.empty()) {
+    EXPECT_TRUE(has_line(out, {"buffer 1 device_ids (uint32_t) @0x7f0000003000: 8 bytes in"}))
+        << out;
+    EXPECT_TRUE(has_line(out, {"[1] uint32_t{", "22136"})) << out;  // 0x5678 as a gpu_id
+  }
+  EXPECT_TRUE(has_line(out, {"NV_ESC_RM_CONTROL NV2080_CTRL_CMD_GR_GET_INFO{", "grInfoListSize=2"}))
+      << out;
+  if (!gr_has_buffers()) return;
+  EXPECT_TRUE(has_line(out, {"grInfoList (NV2080_CTRL_GR_INFO) @0x7f0000004000"})) << out;
+  EXPECT_TRUE(has_line(out, {"[0] NV2080_CTRL_GR_INFO{index=0x1} => {data=84}"})) << out;
 }
 
 // ---- corrupt and torn traces --------------------------------------------------------------------

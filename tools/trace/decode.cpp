@@ -56,6 +56,9 @@ using core::NamedValue;
 constexpr size_t kHexPreview = 64;
 // Bound on remembered NV addresses (GPFIFO targets, QMDs) so a hostile trace cannot grow them.
 constexpr size_t kMaxRemembered = 1u << 14;
+// Tags of the buffers that RM params point to: 0x100 + the command's/class's own BufferRef tag
+// (nv_ioctl/describe.cpp, tools/sniff).
+constexpr uint32_t kSubBufferTagBase = 0x100;
 // Elements of a nested buffer printed field by field; the rest is counted.
 constexpr uint64_t kMaxElements = 64;
 
@@ -285,7 +288,8 @@ struct Decoder::State {
   void decode_nv_pushbuffer(std::span<const uint32_t> pb, uint64_t channel);
   void decode_nv_qmd(std::span<const uint8_t> data, uint32_t compute_class, std::string_view what);
   void decode_adreno_stream(std::span<const uint8_t> data);
-  void print_buffers(const core::IoctlDesc* desc, const IoctlRecord& r, int64_t skip_tag);
+  void print_buffers(const core::IoctlDesc* top, const IoctlRecord& r, int64_t skip_tag,
+                     const core::IoctlDesc* sub = nullptr, std::span<const uint8_t> sub_bytes = {});
   void remember_qmd(uint64_t addr, uint32_t cls) {
     if (nv_qmds.size() >= kMaxRemembered) nv_qmds.clear();
     nv_qmds[addr] = cls;
@@ -349,14 +353,21 @@ std::optional<uint32_t> nv_status_of(const core::IoctlDesc& d, std::span<const u
 
 }  // namespace
 
-void Decoder::State::print_buffers(const core::IoctlDesc* desc, const IoctlRecord& r,
-                                   int64_t skip_tag) {
+void Decoder::State::print_buffers(const core::IoctlDesc* top, const IoctlRecord& r,
+                                   int64_t skip_tag, const core::IoctlDesc* sub,
+                                   std::span<const uint8_t> sub_bytes) {
   for (const IoctlBuffer& b : r.buffers) {
     if (static_cast<int64_t>(b.tag) == skip_tag) continue;
+    // Tags from kSubBufferTagBase on belong to the pointers inside an RM command's or class's
+    // params (the sniffer follows them one level down).
+    const bool nested = sub != nullptr && b.tag >= kSubBufferTagBase;
+    const core::IoctlDesc* desc = nested ? sub : top;
+    const std::span<const uint8_t> container = nested ? sub_bytes : r.arg_before;
+    const uint32_t tag = nested ? b.tag - kSubBufferTagBase : b.tag;
     const core::BufferRef* ref = nullptr;
     if (desc != nullptr)
       for (const core::BufferRef& x : desc->buffers)
-        if (x.tag == b.tag) ref = &x;
+        if (x.tag == tag) ref = &x;
     std::string head = "buffer " + std::to_string(b.tag);
     if (ref != nullptr) {
       head += " " + std::string(ref->name);
@@ -372,7 +383,7 @@ void Decoder::State::print_buffers(const core::IoctlDesc* desc, const IoctlRecor
       esize = ref->elem_size;
       if (esize == 0 && !ref->elem_size_field.empty()) {
         if (const core::ArgField* f = core::find_field(*desc, ref->elem_size_field))
-          esize = core::read_field(*f, r.arg_before).value_or(0);
+          esize = core::read_field(*f, container).value_or(0);
       }
     }
     if (ref == nullptr || ref->elem_fields.empty() || esize == 0 || esize > core::kMaxNestedBuffer) {
@@ -391,7 +402,11 @@ void Decoder::State::print_buffers(const core::IoctlDesc* desc, const IoctlRecor
       const uint8_t* p = main.data() + i * esize;
       std::string t;
       if (out && b.before.size() >= (i + 1) * esize) {
-        t = core::format_args(elem, b.before.data() + i * esize, p, esize);
+        // Inputs on entry, then outputs on return ("{index=0x1} => {data=84}").
+        const uint8_t* was = b.before.data() + i * esize;
+        t = core::format_args(elem, was, esize, core::Phase::kIn);
+        const std::string after = body_of(core::format_args(elem, was, p, esize));
+        if (after != "{}") t += " => " + after;
       } else {
         t = core::format_args(elem, p, esize, out ? core::Phase::kOut : core::Phase::kAll);
       }
@@ -442,6 +457,8 @@ void Decoder::State::decode_ioctl(const IoctlRecord& r) {
   const core::IoctlDesc* desc = exact ? m.desc : nullptr;
   rec->request_known = exact;
   int64_t skip_tag = -1;
+  const core::IoctlDesc* sub = nullptr;  // RM command / class row for nested params pointers
+  std::span<const uint8_t> sub_bytes;
   std::string in, out;
 
   // Result text, with the errno hint of the row.
@@ -480,6 +497,9 @@ void Decoder::State::decode_ioctl(const IoctlRecord& r) {
         load(before, pb);
         const bool have_after = load(after, pa);
         rec->name = nv::rm_op_name("NV_ESC_RM_CONTROL", nv::rm_control_name(pb.cmd), pb.cmd);
+        sub = nv::find_sized(nv::rm_controls(), pb.cmd, pb.paramsSize);
+        if (sub == nullptr) sub = nv::find_versioned(nv::rm_controls(), pb.cmd, nv_branch);
+        sub_bytes = pin;
         in = nv::format_rm_control(pb, pin.data(), pin.size(), core::Phase::kIn);
         if (have_after) {
           out = body_of(nv::format_rm_control(pa, pout.empty() ? pin.data() : pout.data(),
@@ -511,6 +531,8 @@ void Decoder::State::decode_ioctl(const IoctlRecord& r) {
           have_after = load(after, pa);
         }
         rec->name = nv::rm_op_name("NV_ESC_RM_ALLOC", nv::rm_class_name(pb.hClass), pb.hClass);
+        sub = nv::find_versioned(nv::rm_classes(), pb.hClass, nv_branch);
+        sub_bytes = pin;
         in = nv::format_rm_alloc(pb, pin.data(), pin.size(), core::Phase::kIn, nv_branch);
         if (have_after) {
           out = body_of(nv::format_rm_alloc(pa, pout.empty() ? pin.data() : pout.data(),
@@ -601,7 +623,8 @@ void Decoder::State::decode_ioctl(const IoctlRecord& r) {
   }
   s += " = " + res;
   rec->summary = std::move(s);
-  print_buffers(desc, r, skip_tag);
+  if (sub == nullptr) skip_tag = -1;  // params of an unknown command/class: shown as hex
+  print_buffers(desc, r, skip_tag, sub, sub_bytes);
 }
 
 // ---- SUBMISSION ---------------------------------------------------------------------------------
