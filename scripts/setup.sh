@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev libpci-dev pci.ids libdrm-dev
   libzstd-dev linux-libc-dev libmsgpack-cxx-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev strace
   # amdgcn code objects for tests, libFuzzer
   clang lld libclang-rt-14-dev clang-19 lld-19
 )
