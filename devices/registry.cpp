@@ -114,7 +114,7 @@ core::Result<SimMachine> open_sim_machine(std::string_view name) {
   if (parsed->vendor == core::Vendor::kNvidia) {
     const std::vector<std::string> profiles = sim_nv_profiles();
     if (auto e = not_sim(profiles.size())) return std::move(*e);
-    auto machine = sim::nv::Machine::create({.profiles = {profiles[parsed->index]}});
+    auto machine = sim::nv::Machine::create({.profiles = profiles});
     if (!machine) return std::move(machine).error();
     std::shared_ptr<sim::nv::Machine> m(std::move(machine).value());
     out.sys = &m->sys();
@@ -123,7 +123,7 @@ core::Result<SimMachine> open_sim_machine(std::string_view name) {
   }
   const std::vector<std::string> profiles = sim_qcom_profiles();
   if (auto e = not_sim(profiles.size())) return std::move(*e);
-  auto machine = sim::qcom::Machine::create({.profiles = {profiles[parsed->index]}});
+  auto machine = sim::qcom::Machine::create({.profiles = profiles});
   if (!machine) return std::move(machine).error();
   std::shared_ptr<sim::qcom::Machine> m(std::move(machine).value());
   out.sys = &m->sys();

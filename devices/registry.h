@@ -35,10 +35,10 @@ std::string default_device_name(core::Sys& sys, const Paths& paths = {});
 
 // A fresh simulated machine behind a simulated device name ("sim-amd:0", "sim-nv:1", …), for
 // tools that talk to the kernel interface themselves (`rawgpu replay`) instead of opening a
-// backend. `sys` stays valid while `keepalive` lives. sim-amd:N is a machine with every AMD
-// profile (the device is its Nth GPU, as in open()); sim-nv:N and sim-qcom:N hold just their one
-// profile. A name that is not a simulated device, or an index past the profile list, fails with
-// an error that lists the simulated devices.
+// backend. `sys` stays valid while `keepalive` lives. The machine holds every profile of its
+// vendor (the device is its Nth GPU: /dev/nvidia<N>, /dev/kgsl-3d<N>, the Nth KFD node), as the
+// preloaded simulator (librawgpu_sim.so) shows them. A name that is not a simulated device, or an
+// index past the profile list, fails with an error that lists the simulated devices.
 struct SimMachine {
   core::Sys* sys = nullptr;
   std::shared_ptr<void> keepalive;

@@ -358,10 +358,10 @@ constexpr NamedValue kSyncpointTypeNames[] = {
 };
 constexpr ArgField kCommandObjectFields[] = {
     F(kgsl_command_object, offset, kHex, kIn),
-    F(kgsl_command_object, gpuaddr, kHex, kIn),
+    F(kgsl_command_object, gpuaddr, kHex, kIn, {}, {}, core::ArgRole::kGpuAddr, "kgsl.va"),
     F(kgsl_command_object, size, kHex, kIn),
     F(kgsl_command_object, flags, kFlags, kIn, kCmdobjFlagNames, "KGSL_"),
-    F(kgsl_command_object, id, kUnsigned, kIn),
+    F(kgsl_command_object, id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.mem"),
 };
 constexpr ArgField kCommandSyncpointFields[] = {
     F(kgsl_command_syncpoint, priv, kPtr, kIn),
@@ -372,7 +372,7 @@ constexpr ArgField kCommandSyncpointFields[] = {
 constexpr ArgField kGpuobjSyncObjFields[] = {
     F(kgsl_gpuobj_sync_obj, offset, kHex, kIn),
     F(kgsl_gpuobj_sync_obj, length, kHex, kIn),
-    F(kgsl_gpuobj_sync_obj, id, kUnsigned, kIn),
+    F(kgsl_gpuobj_sync_obj, id, kUnsigned, kIn, {}, {}, core::ArgRole::kHandle, "kgsl.mem"),
     F(kgsl_gpuobj_sync_obj, op, kFlags, kIn, kCacheOpNames, kCacheOpPrefix),
 };
 constexpr ArgField kPerfcounterReadGroupFields[] = {

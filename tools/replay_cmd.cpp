@@ -29,7 +29,7 @@ int run_replay(const ReplayCmdOptions& o) {
   if (!o.quiet) ro.log = [](const std::string& line) { std::cerr << line << "\n"; };
   std::string device = o.device;
   if (device.empty()) {
-    auto k = trace::first_driver(o.trace);
+    auto k = trace::main_driver(o.trace);
     if (!k) {
       std::cerr << "rawgpu replay: " << k.error().message() << "\n";
       return 1;

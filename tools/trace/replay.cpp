@@ -15,6 +15,7 @@
 #include "devices/registry.h"
 #include "kfd/describe.h"
 #include "nv_ioctl/describe.h"
+#include "qcom_kgsl/abi.h"
 #include "qcom_kgsl/describe.h"
 #include "tools/trace/decode.h"
 
@@ -73,6 +74,7 @@ struct Target {
   int fd = -1;
   uint32_t kind = 0;  // DriverKind
   std::string path;
+  bool skipped = false;  // a driver this replay leaves out (ReplayOptions::drivers)
 };
 
 // One range of the replayer's address space that stands for a recorded range.
@@ -107,6 +109,20 @@ struct Replayer::State {
   bool finished = false;
 
   State(core::Sys& s, ReplayOptions o) : sys(s), opts(std::move(o)) {}
+
+  bool wanted(uint32_t kind) const {
+    if (opts.drivers.empty()) return true;
+    for (DriverKind k : opts.drivers)
+      if (static_cast<uint32_t>(k) == kind) return true;
+    return false;
+  }
+  // Records on an fd of a driver this replay leaves out.
+  bool skip_fd(int32_t fd) {
+    auto it = fds.find(fd);
+    if (it == fds.end() || !it->second->skipped) return false;
+    ++stats.skipped;
+    return true;
+  }
 
   void log(const std::string& line) {
     if (opts.log) opts.log(line);
@@ -325,11 +341,13 @@ struct Replayer::State {
                              int64_t rc) const {
     std::string s = "IOCTL fd=" + std::to_string(fd) + " ";
     if (d) {
+      s += core::format_args(*d, before.data(), before.size(), core::Phase::kIn);
       const size_t n = std::min(before.size(), after.size());
-      if (!after.empty() && n > 0)
-        s += core::format_args(*d, before.data(), after.data(), n);
-      else
-        s += core::format_args(*d, before.data(), before.size(), core::Phase::kIn);
+      std::string out;
+      if (!after.empty() && n > 0 && rc >= 0) out = core::format_args(*d, before.data(), after.data(), n);
+      // Outputs after the result, without repeating the name: "= 0 => {fd=3}".
+      if (const size_t b = out.find('{'); b != std::string::npos && out.size() > b + 2)
+        return s + " = " + result_text(rc) + " => " + out.substr(b);
     } else {
       s += std::string(driver_kind_name(kind) ? driver_kind_name(kind) : "?") + " ioctl " +
            hex(request) + " (" + std::to_string(before.size()) + " bytes)";
@@ -345,7 +363,90 @@ struct Replayer::State {
     if (!opts.keep_going) stats.stopped = true;
   }
 
+  struct Nested {
+    const core::BufferRef* ref;
+    const IoctlBuffer* buf;
+    uint8_t* copy;
+    uint64_t bytes;
+  };
+
+  // Copies the captured buffers of `d`'s BufferRefs (tags tag_base + ref.tag) whose pointers
+  // lie in the recorded container `rec`, translates the roles inside and re-points the pointer
+  // fields of `out` (the container as it will be sent) at the copies.
+  void place_buffers(const IoctlDesc& d, std::span<const uint8_t> rec, std::span<uint8_t> out,
+                     uint32_t tag_base, const IoctlRecord& r,
+                     std::vector<std::vector<uint8_t>>& copies, std::vector<Nested>& nested) {
+    for (const core::BufferRef& ref : d.buffers) {
+      const ArgField* pf = core::find_field(d, ref.ptr_field);
+      if (!pf) continue;
+      auto ptr = core::read_field(*pf, rec);
+      if (!ptr || *ptr == 0) continue;
+      const IoctlBuffer* buf = nullptr;
+      for (const IoctlBuffer& b : r.buffers)
+        if (b.tag == tag_base + ref.tag) buf = &b;
+      if (!buf) {
+        core::write_field(*pf, out, guard_addr());
+        continue;
+      }
+      uint64_t bytes = std::max<uint64_t>(buf->before.size(), buf->after.size());
+      if (auto sp = core::buffer_span(d, ref, rec)) bytes = std::max(bytes, sp->bytes);
+      bytes = std::min<uint64_t>(bytes, core::kMaxNestedBuffer);
+      copies.emplace_back(std::max<uint64_t>(bytes, 1), 0);
+      uint8_t* c = copies.back().data();
+      std::copy_n(buf->before.begin(), std::min<uint64_t>(buf->before.size(), bytes), c);
+      // Roles inside each element.
+      uint64_t esz = ref.elem_size;
+      if (esz == 0 && !ref.elem_size_field.empty())
+        if (const ArgField* ef = core::find_field(d, ref.elem_size_field))
+          esz = core::read_field(*ef, rec).value_or(0);
+      if (esz == 0) esz = bytes;
+      if (!ref.elem_fields.empty() && esz > 0)
+        for (uint64_t off = 0; off + esz <= bytes; off += esz) {
+          std::span<uint8_t> el(c + off, esz);
+          std::span<const uint8_t> rec_el = buf->before.size() >= off + esz
+                                                ? buf->before.subspan(off, esz)
+                                                : std::span<const uint8_t>();
+          for (const ArgField& f : ref.elem_fields) {
+            if (f.dir == core::ArgDir::kOut || !has_role(f)) continue;
+            auto val = core::read_field(f, rec_el);
+            if (val) core::write_field(f, el, translate_in(d, f, *val, rec_el));
+          }
+        }
+      core::write_field(*pf, out, reinterpret_cast<uint64_t>(c));
+      nested.push_back({&ref, buf, c, bytes});
+    }
+  }
+
+  // KGSL_PROP_PWR_CONSTRAINT: the kgsl_device_constraint payload points once more (data, size
+  // bytes), captured with tag 0x101; its context_id is a "kgsl.ctx" id.
+  void kgsl_constraint(const IoctlDesc& d, std::span<const uint8_t> rec, const IoctlRecord& r,
+                       std::vector<std::vector<uint8_t>>& copies, std::vector<Nested>& nested) {
+    const ArgField* tf = core::find_field(d, "type");
+    auto type = tf ? core::read_field(*tf, rec) : std::nullopt;
+    if (!type || *type != qcom::KGSL_PROP_PWR_CONSTRAINT || nested.empty() ||
+        nested[0].bytes < sizeof(qcom::kgsl_device_constraint))
+      return;
+    qcom::kgsl_device_constraint c;
+    std::memcpy(&c, nested[0].copy, sizeof c);
+    if (auto it = handles.find("kgsl.ctx"); it != handles.end())
+      if (auto h = it->second.find(c.context_id); h != it->second.end())
+        c.context_id = static_cast<uint32_t>(h->second);
+    if (c.data != 0) {
+      const IoctlBuffer* inner = nullptr;
+      for (const IoctlBuffer& b : r.buffers)
+        if (b.tag == 0x101) inner = &b;
+      if (inner && !inner->before.empty()) {
+        copies.emplace_back(inner->before.begin(), inner->before.end());
+        c.data = reinterpret_cast<uint64_t>(copies.back().data());
+      } else {
+        c.data = guard_addr();
+      }
+    }
+    std::memcpy(nested[0].copy, &c, sizeof c);
+  }
+
   void do_ioctl(const RecordView& v, const IoctlRecord& r) {
+    if (skip_fd(r.fd)) return;
     ++stats.ioctls;
     ++stats.replayed;
     auto it = fds.find(r.fd);
@@ -358,12 +459,6 @@ struct Replayer::State {
     std::copy(r.arg_before.begin(), r.arg_before.end(), arg.begin());
     std::span<const uint8_t> rec_before = r.arg_before;
     std::vector<std::vector<uint8_t>> copies;  // nested buffers, alive until the call returns
-    struct Nested {
-      const core::BufferRef* ref;
-      const IoctlBuffer* buf;
-      uint8_t* copy;
-      uint64_t bytes;
-    };
     std::vector<Nested> nested;
     if (d) {
       for (const ArgField& f : d->fields) {
@@ -373,45 +468,23 @@ struct Replayer::State {
         if (!val) continue;
         core::write_field(f, arg, translate_in(*d, f, *val, rec_before));
       }
-      for (const core::BufferRef& ref : d->buffers) {
-        const ArgField* pf = core::find_field(*d, ref.ptr_field);
-        if (!pf) continue;
-        auto ptr = core::read_field(*pf, rec_before);
-        if (!ptr || *ptr == 0) continue;
-        const IoctlBuffer* buf = nullptr;
-        for (const IoctlBuffer& b : r.buffers)
-          if (b.tag == ref.tag) buf = &b;
-        if (!buf) {
-          core::write_field(*pf, arg, guard_addr());
-          continue;
+      place_buffers(*d, rec_before, arg, 0, r, copies, nested);
+      // RM control params: the command's own pointers one level down, captured by the sniffer
+      // with tags 0x100 + the control row's tag (tools/sniff).
+      if (d->name == "NV_ESC_RM_CONTROL" && !nested.empty() && nested[0].ref->tag == 1) {
+        const ArgField* cf = core::find_field(*d, "cmd");
+        const ArgField* sf = core::find_field(*d, "paramsSize");
+        auto cmd = cf ? core::read_field(*cf, rec_before) : std::nullopt;
+        auto psize = sf ? core::read_field(*sf, rec_before) : std::nullopt;
+        const IoctlDesc* c = cmd && psize ? nv::find_sized(nv::rm_controls(), static_cast<uint32_t>(*cmd),
+                                                           static_cast<uint32_t>(*psize))
+                                          : nullptr;
+        if (c) {
+          const Nested outer = nested[0];
+          place_buffers(*c, outer.buf->before, {outer.copy, outer.bytes}, 0x100, r, copies, nested);
         }
-        uint64_t bytes = std::max<uint64_t>(buf->before.size(), buf->after.size());
-        if (auto sp = core::buffer_span(*d, ref, rec_before)) bytes = std::max(bytes, sp->bytes);
-        bytes = std::min<uint64_t>(bytes, core::kMaxNestedBuffer);
-        copies.emplace_back(std::max<uint64_t>(bytes, 1), 0);
-        uint8_t* c = copies.back().data();
-        std::copy_n(buf->before.begin(), std::min<uint64_t>(buf->before.size(), bytes), c);
-        // Roles inside each element.
-        uint64_t esz = ref.elem_size;
-        if (esz == 0 && !ref.elem_size_field.empty())
-          if (const ArgField* ef = core::find_field(*d, ref.elem_size_field))
-            esz = core::read_field(*ef, rec_before).value_or(0);
-        if (esz == 0) esz = bytes;
-        if (!ref.elem_fields.empty() && esz > 0)
-          for (uint64_t off = 0; off + esz <= bytes; off += esz) {
-            std::span<uint8_t> el(c + off, esz);
-            std::span<const uint8_t> rec_el = buf->before.size() >= off + esz
-                                                  ? buf->before.subspan(off, esz)
-                                                  : std::span<const uint8_t>();
-            for (const ArgField& f : ref.elem_fields) {
-              if (f.dir == core::ArgDir::kOut || !has_role(f)) continue;
-              auto val = core::read_field(f, rec_el);
-              if (val) core::write_field(f, el, translate_in(*d, f, *val, rec_el));
-            }
-          }
-        core::write_field(*pf, arg, reinterpret_cast<uint64_t>(c));
-        nested.push_back({&ref, buf, c, bytes});
       }
+      if (d->name == "IOCTL_KGSL_SETPROPERTY") kgsl_constraint(*d, rec_before, r, copies, nested);
     }
     const std::vector<uint8_t> sent = arg;
     const int64_t rc = sys.ioctl(fd, r.request, size ? arg.data() : nullptr);
@@ -463,9 +536,15 @@ struct Replayer::State {
   // ---- the other records
 
   void do_open(const RecordView& v, const OpenRecord& r) {
+    const std::string path(r.path);
+    uint32_t kind = r.driver ? r.driver : static_cast<uint32_t>(guess_driver(path));
+    if (!wanted(kind)) {
+      ++stats.skipped;
+      if (r.result >= 0) fds[r.result] = std::make_shared<Target>(Target{-1, kind, path, true});
+      return;
+    }
     ++stats.opens;
     ++stats.replayed;
-    const std::string path(r.path);
     const int fd = sys.open(path.c_str(), static_cast<int>(r.flags), r.mode);
     const int want = r.result;
     if ((fd >= 0) != (want >= 0) || (fd < 0 && fd != want)) {
@@ -476,8 +555,6 @@ struct Replayer::State {
       return;
     }
     if (fd < 0) return;
-    uint32_t kind = r.driver;
-    if (kind == 0) kind = static_cast<uint32_t>(guess_driver(path));
     auto t = std::make_shared<Target>(Target{fd, kind, path});
     fds[want] = t;
     all_targets.push_back(t);
@@ -489,6 +566,10 @@ struct Replayer::State {
   }
 
   void do_close(const RecordView& v, const CloseRecord& r) {
+    if (skip_fd(r.fd)) {
+      fds.erase(r.fd);
+      return;
+    }
     ++stats.replayed;
     auto it = fds.find(r.fd);
     if (it == fds.end()) {
@@ -503,6 +584,10 @@ struct Replayer::State {
   }
 
   void do_dup(const RecordView& v, const DupRecord& r) {
+    if (skip_fd(r.old_fd)) {
+      if (r.new_fd >= 0) fds[r.new_fd] = fds[r.old_fd];
+      return;
+    }
     ++stats.replayed;
     if (r.new_fd < 0) return;
     auto it = fds.find(r.old_fd);
@@ -515,6 +600,7 @@ struct Replayer::State {
   }
 
   void do_mmap(const RecordView& v, const MmapRecord& r) {
+    if (skip_fd(r.fd)) return;
     auto it = fds.find(r.fd);
     if (r.fd < 0 || it == fds.end() || (r.flags & MAP_ANONYMOUS)) {
       ++stats.skipped;
@@ -756,17 +842,34 @@ core::Result<ReplayStats> Replayer::run(TraceReader& reader) {
   return s.stats;
 }
 
-core::Result<DriverKind> first_driver(const std::string& path) {
+core::Result<DriverKind> main_driver(const std::string& path) {
   RAWGPU_ASSIGN(TraceReader reader, TraceReader::open_file(path));
+  std::map<int32_t, uint32_t> kinds;  // fd -> driver
+  std::map<uint32_t, uint64_t> ioctls;
+  uint32_t first = 0;
   for (;;) {
     RAWGPU_ASSIGN(std::optional<RecordView> v, reader.next());
-    if (!v) return DriverKind::kOther;
-    if (v->type != static_cast<uint32_t>(RecordType::kOpen)) continue;
-    RAWGPU_ASSIGN(Record r, decode(*v));
-    const auto& o = std::get<OpenRecord>(r);
-    uint32_t k = o.driver ? o.driver : static_cast<uint32_t>(guess_driver(o.path));
-    if (k != 0 && driver_kind_name(k)) return static_cast<DriverKind>(k);
+    if (!v) break;
+    if (v->type == static_cast<uint32_t>(RecordType::kOpen)) {
+      RAWGPU_ASSIGN(Record r, decode(*v));
+      const auto& o = std::get<OpenRecord>(r);
+      const uint32_t k = o.driver ? o.driver : static_cast<uint32_t>(guess_driver(o.path));
+      if (o.result >= 0) kinds[o.result] = k;
+      if (first == 0 && k != 0 && driver_kind_name(k)) first = k;
+    } else if (v->type == static_cast<uint32_t>(RecordType::kIoctl)) {
+      RAWGPU_ASSIGN(Record r, decode(*v));
+      auto it = kinds.find(std::get<IoctlRecord>(r).fd);
+      if (it != kinds.end() && it->second != 0 && driver_kind_name(it->second)) ++ioctls[it->second];
+    }
   }
+  uint32_t best = first;
+  uint64_t most = 0;
+  for (const auto& [k, n] : ioctls)
+    if (n > most) {
+      most = n;
+      best = k;
+    }
+  return static_cast<DriverKind>(best);
 }
 
 std::string default_sim_device(DriverKind kind) {
@@ -787,7 +890,7 @@ core::Result<ReplayStats> replay_file(const std::string& path, std::string_view 
   RAWGPU_ASSIGN(TraceReader reader, TraceReader::open_file(path));
   std::string name(device);
   if (name.empty()) {
-    RAWGPU_ASSIGN(DriverKind k, first_driver(path));
+    RAWGPU_ASSIGN(DriverKind k, main_driver(path));
     name = default_sim_device(k);
     if (name.empty())
       return Error::invalid("replay " + path,
@@ -800,7 +903,17 @@ core::Result<ReplayStats> replay_file(const std::string& path, std::string_view 
     RAWGPU_ASSIGN(machine, devices::open_sim_machine(name));
     sys = machine.sys;
   }
-  Replayer replayer(*sys, options);
+  ReplayOptions o = options;
+  if (o.drivers.empty()) {
+    switch (parsed.vendor) {
+      case core::Vendor::kAmd: o.drivers = {DriverKind::kKfd, DriverKind::kDriRender}; break;
+      case core::Vendor::kNvidia:
+        o.drivers = {DriverKind::kNvidiaCtl, DriverKind::kNvidiaGpu, DriverKind::kNvidiaUvm};
+        break;
+      case core::Vendor::kQualcomm: o.drivers = {DriverKind::kKgsl}; break;
+    }
+  }
+  Replayer replayer(*sys, o);
   auto stats = replayer.run(reader);
   replayer.finish();
   return stats;

@@ -58,6 +58,10 @@ namespace rawgpu::trace {
 struct ReplayOptions {
   bool keep_going = false;  // go on after a divergence (else replay stops at the first)
   std::chrono::milliseconds check_wait{5000};  // bound on re-comparing a check snapshot
+  // Driver kinds to replay (empty: all). Records on fds of other drivers are skipped: a program
+  // probes every driver node, the target machine has one vendor's (replay_file sets this from the
+  // target device).
+  std::vector<DriverKind> drivers;
   // Called with one line per notable event (divergences, skipped records); may be empty.
   std::function<void(const std::string&)> log;
 };
@@ -111,14 +115,16 @@ class Replayer {
   std::unique_ptr<State> s_;
 };
 
-// The driver kind of the first OPEN of a known driver in the trace at `path` (kOther if none).
-core::Result<DriverKind> first_driver(const std::string& path);
+// The driver kind most IOCTL records of the trace at `path` go to (the first OPEN of a known
+// driver when there are none; kOther when there is none either).
+core::Result<DriverKind> main_driver(const std::string& path);
 // The simulated device that replays a trace of `kind` by default: "sim-amd:0" (kfd, dri-render),
 // "sim-nv:0" (nvidia*), "sim-qcom:0" (kgsl); "" for kOther.
 std::string default_sim_device(DriverKind kind);
 
 // Replays the trace at `path` onto `device` ("sim-amd:N", "sim-nv:N", "sim-qcom:N": a fresh
-// simulated machine; a real device name: the host; "": default_sim_device(first_driver)).
+// simulated machine; a real device name: the host; "": default_sim_device(main_driver)). Only
+// the records of that device's drivers are replayed.
 core::Result<ReplayStats> replay_file(const std::string& path, std::string_view device,
                                       const ReplayOptions& options = {});
 
