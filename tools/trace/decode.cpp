@@ -250,6 +250,7 @@ struct Decoder::State {
   uint32_t nv_last_host_class = 0;
   std::map<uint64_t, nv::ChannelState> nv_state;  // per channel handle (SUBMISSION queue)
   std::set<uint64_t> nv_pb_targets;               // pushbuffer addresses from GPFIFO entries
+  std::map<uint64_t, uint64_t> nv_rings;          // GPFIFO ring GPU address -> bytes
   std::map<uint64_t, uint32_t> nv_qmds;           // QMD address (SEND_PCAS_A) -> compute class
   std::vector<uint32_t> nv_inline_qmd;            // LOAD_INLINE_QMD_DATA words being collected
   uint64_t next_index = 0;
@@ -406,7 +407,11 @@ void Decoder::State::print_buffers(const core::IoctlDesc* top, const IoctlRecord
         const uint8_t* was = b.before.data() + i * esize;
         t = core::format_args(elem, was, esize, core::Phase::kIn);
         const std::string after = body_of(core::format_args(elem, was, p, esize));
-        if (after != "{}") t += " => " + after;
+        if (body_of(t) == "{}") {
+          t = std::string(elem.name) + after;
+        } else if (after != "{}") {
+          t += " => " + after;
+        }
       } else {
         t = core::format_args(elem, p, esize, out ? core::Phase::kOut : core::Phase::kAll);
       }
@@ -436,8 +441,9 @@ void Decoder::State::decode_ioctl(const IoctlRecord& r) {
       table = &nv::nv_ioctls();
       m = nv::find_nv_request(r.request, nv_branch);
       // UVM numbers carry no size: pick the layout whose size is what was captured.
-      if (m.desc != nullptr && m.desc->encoding == core::IoctlEncoding::kRaw &&
-          !r.arg_before.empty() && m.desc->size != r.arg_before.size()) {
+      if (nv_branch == 0 && m.desc != nullptr &&
+          m.desc->encoding == core::IoctlEncoding::kRaw && !r.arg_before.empty() &&
+          m.desc->size != r.arg_before.size()) {
         for (const core::IoctlDesc& d : table->rows)
           if (d.encoding == core::IoctlEncoding::kRaw && d.nr == m.desc->nr &&
               d.size == r.arg_before.size())
@@ -550,6 +556,17 @@ void Decoder::State::decode_ioctl(const IoctlRecord& r) {
             if (nv_channels.size() >= kMaxRemembered) nv_channels.clear();
             nv_channels[pa.hObjectNew] = pa.hClass;
             nv_last_host_class = pa.hClass;
+            // Its GPFIFO ring (NV_CHANNEL_ALLOC_PARAMS gpFifoOffset, gpFifoEntries x 8 bytes).
+            if (sub != nullptr) {
+              const core::ArgField* off = core::find_field(*sub, "gpFifoOffset");
+              const core::ArgField* cnt = core::find_field(*sub, "gpFifoEntries");
+              auto o = off ? core::read_field(*off, pin) : std::nullopt;
+              auto c = cnt ? core::read_field(*cnt, pin) : std::nullopt;
+              if (o && c && *o != 0 && *c != 0 && *c < (1u << 24)) {
+                if (nv_rings.size() >= kMaxRemembered) nv_rings.clear();
+                nv_rings[*o] = *c * 8;
+              }
+            }
           }
         }
         if (nv::rm_class_name(pb.hClass).empty()) rec->unknown = true;
@@ -589,7 +606,8 @@ void Decoder::State::decode_ioctl(const IoctlRecord& r) {
     }
     if (desc->name == "NV_ESC_CHECK_VERSION_STR" && opt.nv_branch == 0) {
       nv::nv_ioctl_rm_api_version_t v{};
-      if (load(before, v)) {
+      // QUERY: the kernel writes its version; otherwise the caller's is compared.
+      if (load(after, v) || load(before, v)) {
         uint32_t major = 0;
         for (size_t i = 0; i < sizeof v.versionString && v.versionString[i] >= '0' &&
                            v.versionString[i] <= '9' && major < 10000;
@@ -803,13 +821,23 @@ void Decoder::State::decode_nv_stream(const SubmissionRecord& r) {
     decode_nv_qmd(data, q->second, "QMD");
     return;
   }
+  if (data.empty()) {
+    detail("no bytes captured");
+    return;
+  }
   const bool pb_target = r.address != 0 && nv_pb_targets.count(r.address) != 0;
-  bool gpfifo = !pb_target && !data.empty() && data.size() % 8 == 0;
+  // Inside a channel's GPFIFO ring: ring entries, whatever they look like.
+  bool in_ring = false;
+  if (auto it = nv_rings.upper_bound(r.address); r.address != 0 && it != nv_rings.begin()) {
+    --it;
+    in_ring = r.address - it->first < it->second;
+  }
+  bool gpfifo = !pb_target && data.size() % 8 == 0;
   std::vector<uint64_t> entries;
   if (gpfifo) {
     entries.resize(data.size() / 8);
     std::memcpy(entries.data(), data.data(), data.size());
-    for (size_t i = 0; i < entries.size() && gpfifo; ++i)
+    for (size_t i = 0; i < entries.size() && gpfifo && !in_ring; ++i)
       gpfifo = nv::decode_gpfifo_entry(entries[i], static_cast<uint32_t>(i)).ok();
   }
   if (gpfifo) {
@@ -818,7 +846,11 @@ void Decoder::State::decode_nv_stream(const SubmissionRecord& r) {
       ++rec->packets;
       core::Result<nv::GpfifoEntry> e = nv::decode_gpfifo_entry(entries[i], static_cast<uint32_t>(i));
       detail(hexf("slot %" PRIu64 ": ", i) + nv::format_gpfifo_entry(entries[i]));
-      if (e.ok()) {
+      if (!e.ok()) {
+        ++rec->packets_unknown;
+        rec->unknown = true;
+        detail("  error: " + e.error().message());
+      } else {
         if (nv_pb_targets.size() >= kMaxRemembered) nv_pb_targets.clear();
         nv_pb_targets.insert(e->address);
       }
@@ -1032,7 +1064,8 @@ core::Result<DecodedRecord> Decoder::decode(const RecordView& view) {
           if (!x.data.empty()) r.summary += " [" + hex_bytes(x.data, 16) + "]";
           if (x.space > 1 || reason == nullptr) r.unknown = true;
           // A QMD sent by SEND_PCAS_A inside this snapshot.
-          if (x.space == static_cast<uint32_t>(AddressSpace::kGpu) && s.opt.packets) {
+          // CPU snapshots too: rawgpu, tinygrad and CUDA map GPU VA == CPU VA through UVM.
+          if (x.space <= static_cast<uint32_t>(AddressSpace::kGpu) && s.opt.packets) {
             for (auto it = s.nv_qmds.lower_bound(x.address);
                  it != s.nv_qmds.end() && it->first - x.address < x.data.size(); ++it) {
               s.decode_nv_qmd(x.data.subspan(it->first - x.address), it->second,
