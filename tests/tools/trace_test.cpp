@@ -3,6 +3,7 @@
 #include "tools/trace/trace.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -531,6 +532,154 @@ TEST(Trace, WriteErrorsAreStickyErrors) {
   auto w = TraceWriter::adopt_fd(p[1], true);
   ASSERT_FALSE(w.ok());
   EXPECT_EQ(w.error().err(), EPIPE);
+}
+
+}  // namespace
+}  // namespace rawgpu::trace
+
+// ---- Mapped plain traces (WriterOptions::mapped): no write(2) per record, SIGKILL-safe.
+
+namespace rawgpu::trace {
+namespace {
+
+struct ReadBack {
+  uint64_t records = 0;
+  bool ended = false, truncated = false;
+  std::string error;
+};
+ReadBack read_back(const std::vector<uint8_t>& bytes) {
+  ReadBack out;
+  auto r = TraceReader::open(bytes_of(bytes));
+  if (!r.ok()) {
+    out.error = r.error().message();
+    return out;
+  }
+  for (;;) {
+    auto n = r->next();
+    if (!n.ok()) {
+      out.error = n.error().message();
+      break;
+    }
+    if (!*n) break;
+    ++out.records;
+  }
+  out.ended = r->ended();
+  out.truncated = r->truncated();
+  return out;
+}
+
+TEST(TraceMapped, RoundTripAcrossGrowth) {
+  const std::vector<uint8_t> page = pattern(1u << 20, 3);
+  auto t = write_trace(WriterOptions{.mapped = true}, [&](TraceWriter& w) {
+    for (int i = 0; i < 40; ++i)  // 40 MiB: grows the 16 MiB mapping twice
+      ASSERT_TRUE(w.append(MemorySnapshotRecord{.address = 0x1000u * i, .data = page}).ok());
+    ASSERT_TRUE(w.append(CloseRecord{.fd = 3}).ok());
+  });
+  auto r = TraceReader::open(bytes_of(t));
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_TRUE(r->header().mapped());
+  uint64_t n = 0, last_end = 0;
+  for (;;) {
+    auto v = r->next();
+    ASSERT_TRUE(v.ok()) << v.error().message();
+    if (!*v) break;
+    ++n;
+    last_end = (*v)->offset + kRecordHeaderSize + (*v)->payload.size();
+    if (n <= 40) {
+      auto rec = decode(**v);
+      ASSERT_TRUE(rec.ok());
+      const auto& s = std::get<MemorySnapshotRecord>(*rec);
+      ASSERT_EQ(s.data.size(), page.size());
+      ASSERT_EQ(0, std::memcmp(s.data.data(), page.data(), page.size()));
+    }
+  }
+  EXPECT_EQ(n, 42u);  // 40 snapshots, CLOSE, END
+  EXPECT_TRUE(r->ended());
+  EXPECT_EQ(last_end, t.size());  // finish() cut the preallocated tail
+}
+
+TEST(TraceMapped, UnfinishedTraceKeepsEveryRecord) {
+  auto t = write_trace(
+      WriterOptions{.mapped = true},
+      [](TraceWriter& w) {
+        for (int i = 0; i < 100; ++i) ASSERT_TRUE(w.append(CloseRecord{.fd = i}).ok());
+      },
+      /*finish=*/false);
+  EXPECT_GT(t.size(), 1u << 20);  // the preallocated tail is still there
+  const ReadBack b = read_back(t);
+  EXPECT_EQ(b.error, "");
+  EXPECT_EQ(b.records, 100u);
+  EXPECT_FALSE(b.ended);
+  EXPECT_FALSE(b.truncated);
+}
+
+TEST(TraceMapped, RecordWithoutItsTypeWordIsATornTail) {
+  auto t = write_trace(
+      WriterOptions{.mapped = true},
+      [](TraceWriter& w) {
+        for (int i = 0; i < 3; ++i) ASSERT_TRUE(w.append(CloseRecord{.fd = i}).ok());
+      },
+      /*finish=*/false);
+  // The 4th record's body landed but not its type word.
+  const size_t at = kFileHeaderSize + 3 * (kRecordHeaderSize + 8);
+  ASSERT_LT(at + 12, t.size());
+  t[at + 4] = 8;
+  t[at + 24] = 7;
+  const ReadBack b = read_back(t);
+  EXPECT_EQ(b.error, "");
+  EXPECT_EQ(b.records, 3u);
+  EXPECT_TRUE(b.truncated);
+  // Without the mapped flag the same bytes are corruption.
+  t[16] = 0;
+  EXPECT_NE(read_back(t).error.find("record type 0"), std::string::npos);
+}
+
+TEST(TraceMapped, SigkillLosesNoCompleteRecord) {
+  char path[] = "/tmp/rawgpu_trace_killXXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto w = TraceWriter::adopt_fd(fd, false, WriterOptions{.mapped = true});
+    if (!w.ok()) _exit(2);
+    for (int i = 0; i < 1000; ++i)
+      if (!(*w)->append(CloseRecord{.fd = i}).ok()) _exit(3);
+    raise(SIGKILL);
+    _exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  const std::vector<uint8_t> t = read_all(fd);
+  close(fd);
+  unlink(path);
+  const ReadBack b = read_back(t);
+  EXPECT_EQ(b.error, "");
+  EXPECT_EQ(b.records, 1000u);
+  EXPECT_FALSE(b.ended);
+}
+
+TEST(TraceMapped, FallsBackToWriteOnAPipe) {
+  int p[2];
+  ASSERT_EQ(pipe(p), 0);
+  std::vector<uint8_t> got;
+  std::thread reader([&] {
+    uint8_t buf[4096];
+    for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) got.insert(got.end(), buf, buf + n);
+  });
+  {
+    auto w = TraceWriter::adopt_fd(p[1], true, WriterOptions{.mapped = true});
+    ASSERT_TRUE(w.ok()) << w.error().message();
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE((*w)->append(CloseRecord{.fd = i}).ok());
+    ASSERT_TRUE((*w)->finish().ok());
+  }
+  reader.join();
+  close(p[0]);
+  const ReadBack b = read_back(got);
+  EXPECT_EQ(b.error, "");
+  EXPECT_EQ(b.records, 11u);
+  EXPECT_TRUE(b.ended);
 }
 
 }  // namespace

@@ -157,7 +157,7 @@ trace::TraceWriter* create_writer(const std::string& path) {
     high = fd;
   }
   auto w = trace::TraceWriter::adopt_fd(
-      high, true, trace::WriterOptions{.zstd = g_zstd, .writer_name = "rawgpu-sniff"});
+      high, true, trace::WriterOptions{.zstd = g_zstd, .mapped = !g_zstd, .writer_name = "rawgpu-sniff"});
   if (!w.ok()) {
     std::fprintf(stderr, "rawgpu sniff: %s\n", w.error().message().c_str());
     real_close()(high);

@@ -1,12 +1,15 @@
 #include "tools/trace/trace.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cinttypes>
@@ -189,19 +192,68 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::adopt_fd(int fd, bool owns_fd,
       return Error::internal("trace: zstd compressor setup", "out of memory or bad zstd_level");
     }
   }
+  if (opts.zstd) w->opts_.mapped = false;
+  if (w->opts_.mapped) {
+    // The header goes in with write(2); records after it through the mapping.
+    const off_t at = ::lseek(fd, 0, SEEK_CUR);
+    if (at != 0) w->opts_.mapped = false;  // a mapped trace must start the file
+  }
   if (Status s = w->write_header(); !s.ok()) {
     w->finished_ = true;
     if (w->owns_fd_) ::close(fd);
     w->owns_fd_ = false;
     return std::move(s).error();
   }
+  if (w->opts_.mapped) {
+    w->map_pos_ = kFileHeaderSize;
+    if (!w->map_grow(0).ok()) {
+      // Not mappable (a pipe, a full disk): plain write(2) appends, and the header flag said
+      // "mapped", which readers accept for any plain trace (no record has type 0).
+      w->failed_.reset();
+      w->opts_.mapped = false;
+      (void)::ftruncate(fd, kFileHeaderSize);  // drop what posix_fallocate may have added
+    }
+  }
   return w;
+}
+
+Status TraceWriter::map_grow(uint64_t need) {
+  constexpr uint64_t kStep = 16u << 20;
+  if (map_ && map_pos_ + need <= map_cap_) return {};
+  uint64_t cap = std::max<uint64_t>(map_cap_ * 2, kStep);
+  while (cap < map_pos_ + need) cap += kStep;
+  cap = (cap + kStep - 1) / kStep * kStep;
+  // Real blocks, not a sparse hole: a store into a hole on a full disk would be SIGBUS.
+  if (const int e = ::posix_fallocate(fd_, 0, static_cast<off_t>(cap)); e != 0) {
+    failed_ = Error::sys("trace: posix_fallocate", e, "the trace is cut here; readers stop at it");
+    return *failed_;
+  }
+  void* p = ::mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+  if (p == MAP_FAILED) {
+    failed_ = Error::sys("trace: mmap", errno, "the trace is cut here; readers stop at it");
+    return *failed_;
+  }
+  if (map_) ::munmap(map_, map_cap_);
+  map_ = static_cast<uint8_t*>(p);
+  map_cap_ = cap;
+  return {};
+}
+
+Status TraceWriter::put_mapped() {
+  RAWGPU_TRY(map_grow(rec_.size()));
+  uint8_t* dst = map_ + map_pos_;
+  std::memcpy(dst + 4, rec_.data() + 4, rec_.size() - 4);
+  // The type word last: until it lands the record reads as type 0 (the end of the trace).
+  std::atomic_signal_fence(std::memory_order_release);
+  std::memcpy(dst, rec_.data(), 4);
+  map_pos_ += rec_.size();
+  return {};
 }
 
 Status TraceWriter::write_header() {
   uint8_t h[kFileHeaderSize] = {};
   std::memcpy(h, kMagic, 8);
-  const uint32_t flags = opts_.zstd ? kFlagZstd : 0;
+  const uint32_t flags = opts_.zstd ? kFlagZstd : (opts_.mapped ? kFlagMapped : 0);
   const uint32_t page = static_cast<uint32_t>(::sysconf(_SC_PAGESIZE));
   const uint64_t real = clock_ns(CLOCK_REALTIME), mono = clock_ns(CLOCK_MONOTONIC);
   const uint32_t pid = static_cast<uint32_t>(::getpid());
@@ -255,6 +307,7 @@ Status TraceWriter::begin_record(uint32_t type, size_t payload_len, RecordMeta m
 
 Status TraceWriter::end_record() {
   ++records_;
+  if (map_) return put_mapped();
   if (!opts_.zstd) return write_all(rec_.data(), rec_.size());
   if (rec_.size() >= opts_.chunk_bytes) return flush_locked();
   return {};
@@ -417,6 +470,13 @@ Status TraceWriter::finish() {
     s = *failed_;
   }
   finished_ = true;
+  if (map_) {
+    ::munmap(map_, map_cap_);
+    map_ = nullptr;
+    // Cut the preallocated tail: a finished mapped trace is exactly its records.
+    if (::ftruncate(fd_, static_cast<off_t>(map_pos_)) != 0 && s.ok())
+      s = Error::sys("trace: ftruncate", errno);
+  }
   if (owns_fd_ && ::close(fd_) != 0 && s.ok()) s = Error::sys("trace: close", errno);
   owns_fd_ = false;
   return s;
@@ -673,7 +733,18 @@ Result<std::optional<RecordView>> TraceReader::next_plain() {
   v.tid = get<uint32_t>(p + 16);
   v.offset = pos_;
   const std::string op = "trace: record at " + hex(pos_);
-  if (v.type == 0) return fail(Error::invalid(op, "record type 0 is reserved (corrupt trace)"));
+  if (v.type == 0) {
+    if (header_.mapped()) {
+      // The end of what a mapped writer committed: the rest is preallocated zeros or a record
+      // whose type word never landed (the process died while writing it).
+      bool zeros = true;
+      for (uint64_t i = pos_; i < data_.size() && zeros; ++i) zeros = data_[i] == 0;
+      truncated_ = !zeros;
+      done_ = true;
+      return std::optional<RecordView>();
+    }
+    return fail(Error::invalid(op, "record type 0 is reserved (corrupt trace)"));
+  }
   if (len > kMaxPayload)
     return fail(Error::invalid(
         op, "payload length " + std::to_string(len) + " is over the 64 MiB limit (corrupt trace)"));

@@ -63,8 +63,11 @@ inline constexpr uint32_t kMaxChunkUncompressed = kMaxPayload + kRecordHeaderSiz
 inline constexpr uint32_t kDefaultChunkBytes = 1u << 20;
 
 // File header flags.
-inline constexpr uint32_t kFlagZstd = 1u << 0;  // body is a sequence of zstd chunks
-inline constexpr uint32_t kKnownFlags = kFlagZstd;
+inline constexpr uint32_t kFlagZstd = 1u << 0;    // body is a sequence of zstd chunks
+inline constexpr uint32_t kFlagMapped = 1u << 1;  // plain body written through a shared mapping
+                                                  // of a preallocated file (format 1.1): a record
+                                                  // header with type 0 ends what was written
+inline constexpr uint32_t kKnownFlags = kFlagZstd | kFlagMapped;
 
 // Record type IDs. Never change or reuse one; add new ones at the end.
 enum class RecordType : uint32_t {
@@ -299,6 +302,12 @@ using Record =
 
 struct WriterOptions {
   bool zstd = false;
+  // Plain traces only: append by copying into a shared mapping of the file (grown with
+  // posix_fallocate, cut to size by finish()) instead of one write(2) per record. No system call
+  // per record, and a process killed (even by SIGKILL) still leaves every complete record: the
+  // pages belong to the file. Each record's type word is stored last, so a record cut short
+  // reads as type 0, which ends the trace. Falls back to write(2) if the file cannot be mapped.
+  bool mapped = false;
   int zstd_level = 3;
   uint32_t chunk_bytes = kDefaultChunkBytes;  // zstd: records per chunk, 4 KiB .. kMaxPayload
   std::string_view writer_name = "rawgpu";    // up to 15 bytes are kept
@@ -362,6 +371,8 @@ class TraceWriter {
   Status end_record();                                                   // under mu_
   Status flush_locked();
   Status write_all(const uint8_t* p, size_t n);
+  Status map_grow(uint64_t need);  // mapped: room for `need` more bytes
+  Status put_mapped();             // mapped: copies rec_ in, type word last
 
   mutable std::mutex mu_;
   int fd_;
@@ -373,6 +384,9 @@ class TraceWriter {
   std::vector<uint8_t> rec_;   // plain: the record being built; zstd: the open chunk
   std::vector<uint8_t> zbuf_;  // zstd: compressed chunk
   ZSTD_CCtx_s* cctx_ = nullptr;
+  uint8_t* map_ = nullptr;  // mapped mode: the file mapping
+  uint64_t map_cap_ = 0;    // bytes mapped (= file size while writing)
+  uint64_t map_pos_ = 0;    // file offset of the next record
 };
 
 // ---- Reader
@@ -388,6 +402,7 @@ struct FileHeader {
   uint32_t pid = 0;
   std::string writer;  // NUL-trimmed
   bool zstd() const { return (flags & kFlagZstd) != 0; }
+  bool mapped() const { return (flags & kFlagMapped) != 0; }
 };
 
 struct RecordView {
