@@ -144,7 +144,7 @@ trace::RecordMeta meta() {
 }
 
 trace::TraceWriter* create_writer(const std::string& path) {
-  const int fd = real_open()(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = real_open()(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
     std::fprintf(stderr, "rawgpu sniff: cannot create %s: %s\n", path.c_str(), strerror(errno));
     return nullptr;

@@ -164,7 +164,7 @@ TraceWriter::~TraceWriter() {
 
 Result<std::unique_ptr<TraceWriter>> TraceWriter::create(const std::string& path,
                                                          const WriterOptions& opts) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);  // RDWR: mapped mode
   if (fd < 0) return Error::sys("trace: create " + path, errno, "check the output directory");
   return adopt_fd(fd, true, opts);
 }

@@ -306,7 +306,8 @@ struct WriterOptions {
   // posix_fallocate, cut to size by finish()) instead of one write(2) per record. No system call
   // per record, and a process killed (even by SIGKILL) still leaves every complete record: the
   // pages belong to the file. Each record's type word is stored last, so a record cut short
-  // reads as type 0, which ends the trace. Falls back to write(2) if the file cannot be mapped.
+  // reads as type 0, which ends the trace. Falls back to write(2) if the file cannot be mapped
+  // (a pipe; an fd opened without O_RDWR).
   bool mapped = false;
   int zstd_level = 3;
   uint32_t chunk_bytes = kDefaultChunkBytes;  // zstd: records per chunk, 4 KiB .. kMaxPayload
