@@ -1107,7 +1107,10 @@ void* traced_mmap(MmapFn next, void* addr, size_t len, int prot, int flags, int 
   return result;
 }
 
-int traced_munmap(void* addr, size_t len) {
+// munmap(2), or (unmap == false) a MAP_FIXED mapping of something else placed over tracked
+// device memory, which unmaps it just the same (backends put their PROT_NONE reservation back
+// that way when they free a buffer).
+int traced_munmap(void* addr, size_t len, bool unmap = true) {
   const uint64_t a = reinterpret_cast<uint64_t>(addr), end = a + len;
   bool ours = false;
   // Doorbell shadow: drop the private real mapping too.
@@ -1131,7 +1134,7 @@ int traced_munmap(void* addr, size_t len) {
       }
     }
   }
-  const int result = real_munmap()(addr, len);
+  const int result = unmap ? real_munmap()(addr, len) : 0;
   const int e = result < 0 ? errno : 0;
   if (ours) {
     if (result == 0) {
@@ -1356,15 +1359,35 @@ __attribute__((visibility("default"))) int ioctl(int fd, unsigned long request, 
   return traced_ioctl(fd, k, request, arg);
 }
 
+// A MAP_FIXED mapping (of anything, a driver fd too) over tracked device memory ends that device
+// mapping: recorded as the MUNMAP it amounts to (with its check snapshot) before it happens.
+void before_fixed_map(void* addr, size_t len, int flags) {
+  if (!(flags & MAP_FIXED) || !active() || !g_state || addr == nullptr) return;
+  const uint64_t a = reinterpret_cast<uint64_t>(addr), end = a + len;
+  bool overlaps = false;
+  for (DoorbellRegion& d : g_doorbells) {
+    const uint64_t sh = d.shadow.load();
+    overlaps = overlaps || (sh && sh < end && a < sh + d.len);
+  }
+  if (!overlaps) {
+    std::lock_guard lk(g_state_mu);
+    for (const Region& r : g_state->regions)
+      overlaps = overlaps || (!r.userptr_handle && r.addr < end && a < r.addr + r.len);
+  }
+  if (overlaps) (void)traced_munmap(addr, len, /*unmap=*/false);
+}
+
 __attribute__((visibility("default"))) void* mmap(void* addr, size_t len, int prot, int flags,
                                                   int fd, off_t off) {
   const uint8_t k = fd_kind(fd);
+  before_fixed_map(addr, len, flags);
   if (k == 0 || !active()) return real_mmap()(addr, len, prot, flags, fd, off);
   return traced_mmap(real_mmap(), addr, len, prot, flags, fd, off, k);
 }
 __attribute__((visibility("default"))) void* mmap64(void* addr, size_t len, int prot, int flags,
                                                     int fd, off_t off) {
   const uint8_t k = fd_kind(fd);
+  before_fixed_map(addr, len, flags);
   if (k == 0 || !active()) return real_mmap64()(addr, len, prot, flags, fd, off);
   return traced_mmap(real_mmap64(), addr, len, prot, flags, fd, off, k);
 }
