@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -501,6 +502,8 @@ struct Replayer::State {
       return;
     }
     if (rc < 0 || !d) return;
+    if (d->name == "AMDKFD_IOC_CREATE_QUEUE" || d->name == "AMDKFD_IOC_DESTROY_QUEUE")
+      track_kfd_queue(*d, arg);
     std::span<const uint8_t> rec_after = r.arg_after;
     for (const ArgField& f : d->fields) {
       if (f.dir == core::ArgDir::kIn) continue;
@@ -671,6 +674,56 @@ struct Replayer::State {
     drop_range(a, page_up(r.len));
   }
 
+  // ---- KFD queues: the traced program waited for its work in user mode (signal memory), which
+  // leaves no record; so after each doorbell the replay waits until every KFD queue has read
+  // what was written to it (read pointer == write pointer: dwords for PM4, bytes for SDMA,
+  // packets for AQL, as KFD's rptr/wptr words are), before the next record frees or reuses
+  // anything the GPU still reads.
+  struct KfdQueue {
+    uint64_t id = 0;
+    uint64_t rptr = 0, wptr = 0;  // GPU VA = CPU address in the traced process (KFD)
+  };
+  std::vector<KfdQueue> kfd_queues;
+
+  void track_kfd_queue(const IoctlDesc& d, std::span<const uint8_t> arg) {
+    auto field = [&](std::string_view name) -> uint64_t {
+      const ArgField* f = core::find_field(d, name);
+      return f ? core::read_field(*f, arg).value_or(0) : 0;
+    };
+    if (d.name == "AMDKFD_IOC_DESTROY_QUEUE") {
+      const uint64_t id = field("queue_id");
+      std::erase_if(kfd_queues, [&](const KfdQueue& q) { return q.id == id; });
+      return;
+    }
+    kfd_queues.push_back({field("queue_id"), field("read_pointer_address"),
+                          field("write_pointer_address")});
+  }
+
+  // true when drained (or nothing to wait for); false after `check_wait`.
+  bool drain_kfd_queues(std::string& stuck) {
+    const auto deadline = std::chrono::steady_clock::now() + opts.check_wait;
+    for (;;) {
+      bool idle = true;
+      for (const KfdQueue& q : kfd_queues) {
+        const Mapping* mr = nullptr;
+        const Mapping* mw = nullptr;
+        const uint8_t* r = cpu(q.rptr, 8, &mr);
+        const uint8_t* w = cpu(q.wptr, 8, &mw);
+        if (!r || !w) continue;  // not CPU-visible here: nothing to compare
+        const uint64_t rv = *reinterpret_cast<const volatile uint64_t*>(r);
+        const uint64_t wv = *reinterpret_cast<const volatile uint64_t*>(w);
+        if (rv != wv && static_cast<uint32_t>(rv) != static_cast<uint32_t>(wv)) {
+          idle = false;
+          stuck = "KFD queue " + std::to_string(q.id) + " read pointer " + hex(rv) +
+                  " has not reached its write pointer " + hex(wv);
+        }
+      }
+      if (idle) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+
   void do_doorbell(const RecordView& v, const DoorbellRecord& r) {
     ++stats.replayed;
     const Mapping* m = nullptr;
@@ -688,6 +741,11 @@ struct Replayer::State {
       *reinterpret_cast<volatile uint64_t*>(p) = r.value;
     else
       *reinterpret_cast<volatile uint32_t*>(p) = static_cast<uint32_t>(r.value);
+    std::string stuck;
+    if (!drain_kfd_queues(stuck))
+      diverge(v, "the GPU did not finish the work of this doorbell: " + stuck,
+              "DOORBELL " + hex(r.address) + " = " + hex(r.value),
+              "(still running after " + std::to_string(opts.check_wait.count()) + " ms)");
   }
 
   // Applies `fn(dst, src, n)` to each piece of recorded [addr, addr + data.size()); false when a
