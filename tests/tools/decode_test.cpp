@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -619,23 +620,24 @@ TEST_F(DecodeTest, GarbageArgumentsAndStreamsNeverCrash) {
   std::vector<uint8_t> noise(300);
   for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<uint8_t>(i * 37 + 11);
   const std::span<const uint8_t> n(noise);
+  auto first = [&](size_t len) { return n.first(std::min(len, n.size())); };
   for (const core::IoctlDesc& d : kfd::kfd_ioctls().rows) {
-    ASSERT_TRUE(t.append(ioctl_rec(3, d.request(), n.first(3), n.first(200)), meta()).ok());
+    ASSERT_TRUE(t.append(ioctl_rec(3, d.request(), first(3), first(200)), meta()).ok());
     ASSERT_TRUE(t.append(ioctl_rec(3, d.request(), n, {}), meta()).ok());
   }
   for (const core::IoctlDesc& d : nv::nv_ioctls().rows) {
-    IoctlRecord r = ioctl_rec(4, d.request(), n.first(d.size > 5 ? d.size - 5 : 0), n);
+    IoctlRecord r = ioctl_rec(4, d.request(), first(d.size > 5 ? d.size - 5 : 0), n);
     r.buffers.push_back(IoctlBuffer{.tag = 0, .address = 1, .before = n.first(7), .after = n});
     r.buffers.push_back(IoctlBuffer{.tag = 99, .address = 2, .before = {}, .after = {}});
     ASSERT_TRUE(t.append(r, meta()).ok());
-    ASSERT_TRUE(t.append(ioctl_rec(4, d.request(), n.first(d.size), n.first(d.size)), meta()).ok());
+    ASSERT_TRUE(t.append(ioctl_rec(4, d.request(), first(d.size), first(d.size)), meta()).ok());
   }
   for (const core::IoctlDesc& d : qcom::kgsl_ioctls().rows)
-    ASSERT_TRUE(t.append(ioctl_rec(6, d.request(), n.first(d.size), n.first(d.size / 2)), meta()).ok());
+    ASSERT_TRUE(t.append(ioctl_rec(6, d.request(), first(d.size), first(d.size / 2)), meta()).ok());
   for (uint32_t drv = 0; drv < 9; ++drv)
     for (size_t len : {0, 3, 8, 64, 300})
       ASSERT_TRUE(t.append(SubmissionRecord{.driver = drv, .queue = 5, .address = 0,
-                                            .data = n.first(len)},
+                                            .data = first(len)},
                            meta())
                       .ok());
   ASSERT_TRUE(t.finish().ok());
