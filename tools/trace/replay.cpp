@@ -167,20 +167,39 @@ struct Replayer::State {
     maps.swap(out);
   }
 
-  // Whether the replayer's own mappings cover [a, a + n) entirely.
-  bool owns(uint8_t* a, uint64_t n) const {
-    uint8_t* p = a;
-    while (p < a + n) {
-      bool found = false;
-      for (const Mapping& m : maps)
-        if (p >= m.addr && p < m.addr + m.len) {
-          p = m.addr + m.len;
-          found = true;
-          break;
-        }
-      if (!found) return false;
+  // Forgets the parts of mappings that stand for recorded [rec, rec + n), which the recording
+  // has just replaced (one address holds one mapping), and unmaps them where they lie outside
+  // the replayer's range [keep, keep + n) that now stands for it (keep null: all of them).
+  // Without this a stale entry (host memory of a freed USERPTR BO, a mapping placed elsewhere)
+  // would still translate the recorded addresses, and snapshots would be restored into memory
+  // the GPU no longer reads.
+  void drop_recorded(uint64_t rec, uint64_t n, uint8_t* keep) {
+    std::vector<Mapping> out;
+    std::vector<std::pair<uint8_t*, uint64_t>> gone;
+    for (const Mapping& m : maps) {
+      if (m.rec + m.len <= rec || m.rec >= rec + n) {
+        out.push_back(m);
+        continue;
+      }
+      const uint64_t lo = std::max(m.rec, rec);
+      const uint64_t hi = std::min(m.rec + m.len, rec + n);
+      if (m.rec < lo) {
+        Mapping l = m;
+        l.len = lo - m.rec;
+        out.push_back(l);
+      }
+      if (m.rec + m.len > hi) {
+        Mapping r = m;
+        r.rec = hi;
+        r.addr += hi - m.rec;
+        r.len = m.rec + m.len - hi;
+        out.push_back(r);
+      }
+      uint8_t* a = m.addr + (lo - m.rec);
+      if (!keep || a + (hi - lo) <= keep || a >= keep + n) gone.emplace_back(a, hi - lo);
     }
-    return true;
+    maps.swap(out);
+    for (const auto& [a, len] : gone) sys.munmap(a, len);
   }
 
   uint64_t guard_addr() {
@@ -622,16 +641,15 @@ struct Replayer::State {
     core::MapResult m{nullptr, EINVAL};
     if (len > 0) {
       if (want) {
+        // MAP_FIXED in the recording replaced whatever stood at that range there (an earlier
+        // mapping, or an anonymous reservation the trace does not show): what stands for it
+        // here goes, wherever it lies, so that the address is free again when it was ours.
+        if ((r.flags & MAP_FIXED) && rec_ok) drop_recorded(r.result, page_up(len), nullptr);
         m = sys.mmap(want, len, r.prot, flags | MAP_FIXED_NOREPLACE, t.fd, off);
         if (m.addr && m.addr != want) {
           sys.munmap(m.addr, len);
           m = {nullptr, EEXIST};
         }
-        // Over an earlier mapping of ours (the recording replaced a mapping, or an anonymous
-        // reservation the trace does not show, with MAP_FIXED).
-        if (!m.addr && m.err == EEXIST && (r.flags & MAP_FIXED) &&
-            owns(static_cast<uint8_t*>(want), page_up(len)))
-          m = sys.mmap(want, len, r.prot, flags | MAP_FIXED, t.fd, off);
       }
       if (!m.addr && (!want || m.err == EEXIST) && rec_ok) m = sys.mmap(nullptr, len, r.prot, flags, t.fd, off);
     }
@@ -653,6 +671,7 @@ struct Replayer::State {
     if (!m.addr) return;
     auto* a = static_cast<uint8_t*>(m.addr);
     drop_range(a, page_up(len));
+    drop_recorded(r.result, page_up(len), a);
     maps.push_back({r.result, page_up(len), a, r.prot, true});
   }
 

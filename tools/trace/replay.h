@@ -23,8 +23,10 @@
 //            recording, else that is a divergence.
 //   MMAP     device fds only (anonymous maps are not in traces): the remapped fd, the
 //            translated offset, at the recorded address when it is free (MAP_FIXED_NOREPLACE),
-//            over an earlier mapping of the replayer's own when the recording used MAP_FIXED,
-//            else anywhere; recorded range -> new range joins the CPU address map.
+//            else anywhere; recorded range -> new range joins the CPU address map. What stood
+//            for the recorded range before (an earlier mapping, host memory of a freed USERPTR)
+//            is unmapped and forgotten first when the recording used MAP_FIXED, and in any case
+//            once the new mapping is in place: one recorded address has one mapping.
 //   MUNMAP   the translated range, when the replayer mapped it.
 //   DOORBELL the recorded value stored with the recorded width (volatile) at the translated
 //            address.
