@@ -122,9 +122,6 @@ std::mutex g_create_mu;       // lazy creation of the child's writer
 std::string* g_out = nullptr;  // the trace path of this process
 bool g_zstd = false;
 bool g_snapshots = true;
-// The NVIDIA driver branch (from NV_ESC_CHECK_VERSION_STR), 0 until known: UVM numbers carry no
-// size, the branch's row gives it.
-std::atomic<uint32_t> g_nv_branch{0};
 long g_page = 4096;
 
 SNIFF_TLS uint32_t t_tid = 0;
@@ -227,7 +224,6 @@ struct Region {
   RegionKind kind = RegionKind::kMemory;
   uint8_t* copy = nullptr;  // private copy (anonymous mapping), for "changed since last"
   uint64_t userptr_handle = 0;  // KFD userptr: the buffer handle; 0 for mmaps
-  uint32_t nv_os_mem = 0;       // NV OS descriptor (NV_ESC_RM_ALLOC_MEMORY): its handle; else 0
 };
 
 struct KfdQueue {
@@ -739,9 +735,6 @@ struct Rows {
   const core::IoctlDesc* nv_alloc;
   const core::IoctlDesc* nv_alloc64;
   const core::IoctlDesc* nv_map_memory;
-  const core::IoctlDesc* nv_alloc_memory;
-  const core::IoctlDesc* nv_free;
-  const core::IoctlDesc* nv_version;
   const core::IoctlDesc* uvm_map_external;
   const core::IoctlDesc* kgsl_gpu_command;
   const core::IoctlDesc* kgsl_gpuobj_alloc;
@@ -762,9 +755,6 @@ const Rows& rows() {
       &nv::nv_ioctl(nv::NvIoctl::RM_ALLOC),
       &nv::nv_ioctl(nv::NvIoctl::RM_ALLOC_NVOS64),
       &nv::nv_ioctl(nv::NvIoctl::RM_MAP_MEMORY),
-      &nv::nv_ioctl(nv::NvIoctl::RM_ALLOC_MEMORY),
-      &nv::nv_ioctl(nv::NvIoctl::RM_FREE),
-      &nv::nv_ioctl(nv::NvIoctl::CHECK_VERSION_STR),
       &nv::nv_ioctl(nv::NvIoctl::UVM_MAP_EXTERNAL_ALLOCATION),
       &qcom::kgsl_ioctl(qcom::KgslIoctl::GPU_COMMAND),
       &qcom::kgsl_ioctl(qcom::KgslIoctl::GPUOBJ_ALLOC),
@@ -902,42 +892,6 @@ void track(const core::IoctlDesc* d, int fd, const uint8_t* a, size_t n, const I
         c.token = rd<uint32_t>(p, len, 0);
         c.has_token = true;
       }
-  } else if (d == R.nv_version) {
-    // The driver branch picks the UVM layouts (their numbers carry no size).
-    nv::nv_ioctl_rm_api_version_t v{};
-    if (n < sizeof v) return;
-    std::memcpy(&v, a, sizeof v);
-    uint32_t major = 0;
-    for (size_t i = 0; i < sizeof v.versionString && v.versionString[i] >= '0' &&
-                       v.versionString[i] <= '9' && major < 10000;
-         ++i)
-      major = major * 10 + static_cast<uint32_t>(v.versionString[i] - '0');
-    if (major >= 400 && major < 2000) g_nv_branch.store(major, std::memory_order_relaxed);
-  } else if (d == R.nv_alloc_memory) {
-    // An OS descriptor: host memory the GPU reads and writes (pushbuffers, semaphores) through
-    // its UVM mapping; tracked like mapped device memory (snapshots, GPU VA -> CPU).
-    using W = nv::nv_ioctl_nvos02_parameters_with_fd;
-    constexpr size_t P = offsetof(W, params);
-    if (rd<uint32_t>(a, n, P + offsetof(nv::NVOS02_PARAMETERS, status)) != 0) return;
-    const uint64_t mem = rd<uint64_t>(a, n, P + offsetof(nv::NVOS02_PARAMETERS, pMemory));
-    const uint64_t len = rd<uint64_t>(a, n, P + offsetof(nv::NVOS02_PARAMETERS, limit)) + 1;
-    const uint32_t h = rd<uint32_t>(a, n, P + offsetof(nv::NVOS02_PARAMETERS, hObjectNew));
-    if (mem == 0 || len == 0 || len > (uint64_t{1} << 40)) return;
-    std::lock_guard lk(g_state_mu);
-    add_region(mem, len, PROT_READ | PROT_WRITE, RegionKind::kMemory);
-    g_state->regions.back().nv_os_mem = h;
-    g_state->nv_mem_cpu[h] = mem;
-  } else if (d == R.nv_free) {
-    const uint32_t h = rd<uint32_t>(a, n, offsetof(nv::NVOS00_PARAMETERS, hObjectOld));
-    if (rd<uint32_t>(a, n, offsetof(nv::NVOS00_PARAMETERS, status)) != 0 || h == 0) return;
-    std::lock_guard lk(g_state_mu);
-    for (Region& r : g_state->regions)
-      if (r.nv_os_mem == h) {
-        snapshot_range(r, 0, r.len, trace::SnapshotReason::kCheck);
-        drop_region_copy(r);
-      }
-    std::erase_if(g_state->regions, [&](const Region& r) { return r.nv_os_mem == h; });
-    g_state->nv_mem_cpu.erase(h);
   } else if (d == R.nv_map_memory) {
     using M = nv::nv_ioctl_nvos33_parameters_with_fd;
     if (rd<uint32_t>(a, n, offsetof(M, params) + offsetof(nv::NVOS33_PARAMETERS, status)) != 0) return;
@@ -984,7 +938,7 @@ core::IoctlMatch match(uint8_t kind, unsigned long request) {
     case DriverKind::kKfd: return core::find_by_request(kfd::kfd_ioctls(), request);
     case DriverKind::kNvidiaCtl:
     case DriverKind::kNvidiaGpu:
-    case DriverKind::kNvidiaUvm: return nv::find_nv_request(request, g_nv_branch.load(std::memory_order_relaxed));
+    case DriverKind::kNvidiaUvm: return nv::find_nv_request(request);
     case DriverKind::kKgsl: return qcom::find_kgsl_ioctl(request);
     default: return {};
   }
@@ -1057,6 +1011,26 @@ int traced_ioctl(int fd, uint8_t kind, unsigned long request, void* arg) {
         const size_t first = s.bufs.size();
         plan_buffers(s, *c, s.bufs[0].before_off, s.bufs[0].before_len, 0x100);
         for (size_t i = first; i < s.bufs.size(); ++i) capture_before(s, i);
+      }
+    }
+    // KGSL_PROP_PWR_CONSTRAINT: the kgsl_device_constraint in `value` points once more (data,
+    // size bytes; msm_kgsl.h): tag 0x101, which the replayer re-points.
+    if (desc == &qcom::kgsl_ioctl(qcom::KgslIoctl::SETPROPERTY) && !s.bufs.empty() &&
+        rd<uint32_t>(s.bytes.data(), arg_len, offsetof(qcom::kgsl_device_getproperty, type)) ==
+            qcom::KGSL_PROP_PWR_CONSTRAINT &&
+        s.bufs[0].before_len >= sizeof(qcom::kgsl_device_constraint)) {
+      static constexpr core::BufferRef kConstraintData{.tag = 0x101, .name = "data", .ptr_field = "data"};
+      const uint8_t* c = s.bytes.data() + s.bufs[0].before_off;
+      const size_t n = sizeof(qcom::kgsl_device_constraint);
+      const uint64_t data = rd<uint64_t>(c, n, offsetof(qcom::kgsl_device_constraint, data));
+      const uint64_t bytes = rd<uint64_t>(c, n, offsetof(qcom::kgsl_device_constraint, size));
+      if (data && bytes && bytes <= core::kMaxNestedBuffer) {
+        s.bufs.push_back(IoctlScratch::Buf{.tag = 0x101, .address = data, .before_off = 0,
+                                           .before_len = bytes, .after_off = 0, .after_len = 0,
+                                           .ref = &kConstraintData, .desc = desc,
+                                           .parent_off = s.bufs[0].before_off,
+                                           .parent_len = s.bufs[0].before_len});
+        capture_before(s, s.bufs.size() - 1);
       }
     }
   }
@@ -1438,8 +1412,14 @@ __attribute__((visibility("default"))) void* mmap64(void* addr, size_t len, int 
   return traced_mmap(real_mmap64(), addr, len, prot, flags, fd, off, k);
 }
 __attribute__((visibility("default"))) int munmap(void* addr, size_t len) {
-  if (!active() || !g_state) return real_munmap()(addr, len);
-  return traced_munmap(addr, len);
+  // A library below us (a simulated driver) that unmaps through libc's munmap from inside our
+  // call reaches this hook again: that inner call is part of the outer one, not a second MUNMAP.
+  static SNIFF_TLS int depth = 0;
+  if (!active() || !g_state || depth > 0) return real_munmap()(addr, len);
+  ++depth;
+  const int result = traced_munmap(addr, len);
+  --depth;
+  return result;
 }
 
 // The program's SIGSEGV/SIGBUS/SIGTRAP handlers are kept as the ones we chain to; ours stays

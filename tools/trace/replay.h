@@ -32,7 +32,13 @@
 //            address.
 //   MEMORY_SNAPSHOT restore: copied into the translated range (writable mappings only); check:
 //            compared with the translated range, re-compared for up to `check_wait` while the
-//            GPU may still be writing; a difference is a divergence naming the first byte.
+//            GPU may still be writing; a difference is a divergence naming the first byte, in a
+//            page that GPU work could have written: one where GPU work (a SUBMISSION or DOORBELL
+//            record, or a KGSL GPU_COMMAND ioctl) comes after the page's last restore snapshot
+//            (never restored: after the mapping that holds it was made). A page no GPU work
+//            came after holds what the program's CPU wrote, which the trace keeps only as the
+//            restores before GPU work (a KGSL copy runs on the CPU, for one): it is logged and
+//            counted in ReplayStats::check_pages_cpu_only, not a divergence.
 //   SUBMISSION informational (the doorbells/ioctls around it do the work); END stops.
 // GPU virtual addresses chosen by the process (KFD va_addr, NV/UVM VAs) are kept as recorded:
 // command streams contain them and are not rewritten. A trace replays faithfully onto the same
@@ -89,6 +95,9 @@ struct ReplayStats {
   uint64_t snapshots_restored = 0;
   uint64_t snapshots_checked = 0;
   uint64_t submissions = 0;  // seen (informational)
+  // Pages of check snapshots that differed where no GPU work could have written them (not
+  // divergences: see "check" in the header comment).
+  uint64_t check_pages_cpu_only = 0;
   uint64_t skipped = 0;      // records not replayable here (see the log)
   std::vector<Divergence> divergences;
   bool truncated = false;  // the trace ends in a torn record
