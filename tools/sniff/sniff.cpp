@@ -122,6 +122,9 @@ std::mutex g_create_mu;       // lazy creation of the child's writer
 std::string* g_out = nullptr;  // the trace path of this process
 bool g_zstd = false;
 bool g_snapshots = true;
+// The NVIDIA driver branch (from NV_ESC_CHECK_VERSION_STR), 0 until known: UVM numbers carry no
+// size, the branch's row gives it.
+std::atomic<uint32_t> g_nv_branch{0};
 long g_page = 4096;
 
 SNIFF_TLS uint32_t t_tid = 0;
@@ -224,6 +227,7 @@ struct Region {
   RegionKind kind = RegionKind::kMemory;
   uint8_t* copy = nullptr;  // private copy (anonymous mapping), for "changed since last"
   uint64_t userptr_handle = 0;  // KFD userptr: the buffer handle; 0 for mmaps
+  uint32_t nv_os_mem = 0;       // NV OS descriptor (NV_ESC_RM_ALLOC_MEMORY): its handle; else 0
 };
 
 struct KfdQueue {
@@ -735,6 +739,9 @@ struct Rows {
   const core::IoctlDesc* nv_alloc;
   const core::IoctlDesc* nv_alloc64;
   const core::IoctlDesc* nv_map_memory;
+  const core::IoctlDesc* nv_alloc_memory;
+  const core::IoctlDesc* nv_free;
+  const core::IoctlDesc* nv_version;
   const core::IoctlDesc* uvm_map_external;
   const core::IoctlDesc* kgsl_gpu_command;
   const core::IoctlDesc* kgsl_gpuobj_alloc;
@@ -755,6 +762,9 @@ const Rows& rows() {
       &nv::nv_ioctl(nv::NvIoctl::RM_ALLOC),
       &nv::nv_ioctl(nv::NvIoctl::RM_ALLOC_NVOS64),
       &nv::nv_ioctl(nv::NvIoctl::RM_MAP_MEMORY),
+      &nv::nv_ioctl(nv::NvIoctl::RM_ALLOC_MEMORY),
+      &nv::nv_ioctl(nv::NvIoctl::RM_FREE),
+      &nv::nv_ioctl(nv::NvIoctl::CHECK_VERSION_STR),
       &nv::nv_ioctl(nv::NvIoctl::UVM_MAP_EXTERNAL_ALLOCATION),
       &qcom::kgsl_ioctl(qcom::KgslIoctl::GPU_COMMAND),
       &qcom::kgsl_ioctl(qcom::KgslIoctl::GPUOBJ_ALLOC),
@@ -892,6 +902,42 @@ void track(const core::IoctlDesc* d, int fd, const uint8_t* a, size_t n, const I
         c.token = rd<uint32_t>(p, len, 0);
         c.has_token = true;
       }
+  } else if (d == R.nv_version) {
+    // The driver branch picks the UVM layouts (their numbers carry no size).
+    nv::nv_ioctl_rm_api_version_t v{};
+    if (n < sizeof v) return;
+    std::memcpy(&v, a, sizeof v);
+    uint32_t major = 0;
+    for (size_t i = 0; i < sizeof v.versionString && v.versionString[i] >= '0' &&
+                       v.versionString[i] <= '9' && major < 10000;
+         ++i)
+      major = major * 10 + static_cast<uint32_t>(v.versionString[i] - '0');
+    if (major >= 400 && major < 2000) g_nv_branch.store(major, std::memory_order_relaxed);
+  } else if (d == R.nv_alloc_memory) {
+    // An OS descriptor: host memory the GPU reads and writes (pushbuffers, semaphores) through
+    // its UVM mapping; tracked like mapped device memory (snapshots, GPU VA -> CPU).
+    using W = nv::nv_ioctl_nvos02_parameters_with_fd;
+    constexpr size_t P = offsetof(W, params);
+    if (rd<uint32_t>(a, n, P + offsetof(nv::NVOS02_PARAMETERS, status)) != 0) return;
+    const uint64_t mem = rd<uint64_t>(a, n, P + offsetof(nv::NVOS02_PARAMETERS, pMemory));
+    const uint64_t len = rd<uint64_t>(a, n, P + offsetof(nv::NVOS02_PARAMETERS, limit)) + 1;
+    const uint32_t h = rd<uint32_t>(a, n, P + offsetof(nv::NVOS02_PARAMETERS, hObjectNew));
+    if (mem == 0 || len == 0 || len > (uint64_t{1} << 40)) return;
+    std::lock_guard lk(g_state_mu);
+    add_region(mem, len, PROT_READ | PROT_WRITE, RegionKind::kMemory);
+    g_state->regions.back().nv_os_mem = h;
+    g_state->nv_mem_cpu[h] = mem;
+  } else if (d == R.nv_free) {
+    const uint32_t h = rd<uint32_t>(a, n, offsetof(nv::NVOS00_PARAMETERS, hObjectOld));
+    if (rd<uint32_t>(a, n, offsetof(nv::NVOS00_PARAMETERS, status)) != 0 || h == 0) return;
+    std::lock_guard lk(g_state_mu);
+    for (Region& r : g_state->regions)
+      if (r.nv_os_mem == h) {
+        snapshot_range(r, 0, r.len, trace::SnapshotReason::kCheck);
+        drop_region_copy(r);
+      }
+    std::erase_if(g_state->regions, [&](const Region& r) { return r.nv_os_mem == h; });
+    g_state->nv_mem_cpu.erase(h);
   } else if (d == R.nv_map_memory) {
     using M = nv::nv_ioctl_nvos33_parameters_with_fd;
     if (rd<uint32_t>(a, n, offsetof(M, params) + offsetof(nv::NVOS33_PARAMETERS, status)) != 0) return;
@@ -938,7 +984,7 @@ core::IoctlMatch match(uint8_t kind, unsigned long request) {
     case DriverKind::kKfd: return core::find_by_request(kfd::kfd_ioctls(), request);
     case DriverKind::kNvidiaCtl:
     case DriverKind::kNvidiaGpu:
-    case DriverKind::kNvidiaUvm: return nv::find_nv_request(request);
+    case DriverKind::kNvidiaUvm: return nv::find_nv_request(request, g_nv_branch.load(std::memory_order_relaxed));
     case DriverKind::kKgsl: return qcom::find_kgsl_ioctl(request);
     default: return {};
   }

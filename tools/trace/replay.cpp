@@ -16,6 +16,7 @@
 #include "devices/registry.h"
 #include "kfd/describe.h"
 #include "nv_ioctl/describe.h"
+#include "nv_ioctl/packets.h"
 #include "qcom_kgsl/abi.h"
 #include "qcom_kgsl/describe.h"
 #include "tools/trace/decode.h"
@@ -60,12 +61,21 @@ bool is_nvidia(uint32_t k) {
 }
 
 // The description row of `request` on an fd of driver `kind`, when the size matches one.
-const IoctlDesc* find_row(uint32_t kind, unsigned long request) {
+// `nv_branch`: the NVIDIA driver branch of the recording (0: unknown); UVM numbers carry no
+// size, so the branch picks the layout (else the one whose size is the captured `arg_size`).
+const IoctlDesc* find_row(uint32_t kind, unsigned long request, uint32_t nv_branch = 0,
+                          size_t arg_size = 0) {
   core::IoctlMatch m;
   if (kind == static_cast<uint32_t>(DriverKind::kKfd))
     m = core::find_by_request(kfd::kfd_ioctls(), request);
-  else if (is_nvidia(kind))
-    m = nv::find_nv_request(request);
+  else if (is_nvidia(kind)) {
+    m = nv::find_nv_request(request, nv_branch);
+    if (nv_branch == 0 && m.desc && m.desc->encoding == core::IoctlEncoding::kRaw && arg_size &&
+        m.desc->size != arg_size)
+      for (const IoctlDesc& d : nv::nv_ioctls().rows)
+        if (d.encoding == core::IoctlEncoding::kRaw && d.nr == m.desc->nr && d.size == arg_size)
+          m.desc = &d;
+  }
   else if (kind == static_cast<uint32_t>(DriverKind::kKgsl))
     m = qcom::find_kgsl_ioctl(request);
   return m.desc && m.size_ok ? m.desc : nullptr;
@@ -114,6 +124,7 @@ struct Replayer::State {
   std::map<uint64_t, uint64_t> restored;
   ReplayStats stats;
   bool finished = false;
+  uint32_t nv_branch = 0;  // driver branch of the recording (NV_ESC_CHECK_VERSION_STR), 0 unknown
 
   State(core::Sys& s, ReplayOptions o) : sys(s), opts(std::move(o)) {}
 
@@ -306,8 +317,12 @@ struct Replayer::State {
               break;
             }
         if (n == 1)
-          if (const ArgField* s = core::find_field(d, "limit"))
-            if (auto sv = core::read_field(*s, rec_arg)) n = *sv + 1;
+          for (std::string_view name : {"limit", "params.limit"})  // NVOS02 (NV_ESC_RM_ALLOC_MEMORY)
+            if (const ArgField* s = core::find_field(d, name))
+              if (auto sv = core::read_field(*s, rec_arg)) {
+                n = *sv + 1;
+                break;
+              }
         uint8_t* p = host_memory(v, n);
         return p ? reinterpret_cast<uint64_t>(p) : guard_addr();
       }
@@ -479,9 +494,14 @@ struct Replayer::State {
     auto it = fds.find(r.fd);
     const int fd = it != fds.end() ? it->second->fd : -1;
     const uint32_t kind = it != fds.end() ? it->second->kind : 0;
-    const IoctlDesc* d = find_row(kind, r.request);
+    const IoctlDesc* d = find_row(kind, r.request, nv_branch, r.arg_before.size());
     size_t size = std::max(r.arg_before.size(), r.arg_after.size());
     if (d) size = std::max<size_t>(size, d->size);
+    // A UVM number names no size: the target driver copies its own branch's layout, which may be
+    // larger than the recorded one; room for every known layout of the number.
+    if (d && is_nvidia(kind) && d->encoding == core::IoctlEncoding::kRaw)
+      for (const IoctlDesc& o : nv::nv_ioctls().rows)
+        if (o.encoding == core::IoctlEncoding::kRaw && o.nr == d->nr) size = std::max<size_t>(size, o.size);
     std::vector<uint8_t> arg(size, 0);
     std::copy(r.arg_before.begin(), r.arg_before.end(), arg.begin());
     std::span<const uint8_t> rec_before = r.arg_before;
@@ -532,6 +552,7 @@ struct Replayer::State {
     if (rc < 0 || !d) return;
     if (d->name == "AMDKFD_IOC_CREATE_QUEUE" || d->name == "AMDKFD_IOC_DESTROY_QUEUE")
       track_kfd_queue(*d, arg);
+    if (is_nvidia(kind)) track_nv(*d, r);
     std::span<const uint8_t> rec_after = r.arg_after;
     for (const ArgField& f : d->fields) {
       if (f.dir == core::ArgDir::kIn) continue;
@@ -539,7 +560,9 @@ struct Replayer::State {
       auto nv = core::read_field(f, arg);
       if (!rv || !nv) continue;
       // The driver's in-band status (NV RM) is a return value too.
-      if ((f.name == "status" || f.name == "rmStatus") && f.kind == ArgKind::kEnum && *rv != *nv) {
+      // NV RM: "status" (NVOS21/NVOS54...), "params.status" (the *_with_fd escapes), "rmStatus" (UVM).
+      const bool status_field = f.name == "status" || f.name == "rmStatus" || f.name.ends_with(".status");
+      if (status_field && f.kind == ArgKind::kEnum && *rv != *nv) {
         auto [a, b] = both();
         diverge(v, std::string(f.name) + " " + hex(*rv) + " (recorded) vs " + hex(*nv) + " (replayed)",
                 a, b);
@@ -683,6 +706,7 @@ struct Replayer::State {
     drop_recorded(r.result, page_up(len), a);
     maps.push_back({r.result, page_up(len), a, r.prot, true, gpu_epoch});
     restored.erase(restored.lower_bound(r.result), restored.lower_bound(r.result + page_up(len)));
+    if (is_nvidia(t.kind)) track_nv_mmap(r);
   }
 
   void do_munmap(const RecordView& v, const MunmapRecord& r) {
@@ -753,6 +777,100 @@ struct Replayer::State {
     }
   }
 
+  // ---- NVIDIA channels: the same as the KFD queues. A channel has consumed its work when GP_GET
+  // in its USERD (hUserdMemory + userdOffset of the channel's alloc params) reaches GP_PUT; the
+  // replay finds USERD through the CPU mapping of hUserdMemory (NV_ESC_RM_MAP_MEMORY names the
+  // memory and the fd that the next mmap of that fd maps it through).
+  struct NvChannel {
+    uint64_t handle = 0;     // recorded
+    uint64_t userd_mem = 0;  // recorded hUserdMemory[0]
+    uint64_t userd_offset = 0;
+  };
+  std::vector<NvChannel> nv_channels;
+  std::map<int32_t, std::pair<uint64_t, uint64_t>> nv_pending_map;  // recorded fd -> (hMemory, offset)
+  std::map<uint64_t, uint64_t> nv_mem_cpu;  // recorded hMemory -> recorded CPU address of offset 0
+  // Recorded OS descriptor handle -> its recorded host memory (page-rounded): freed with the
+  // descriptor, as the sniffer stops tracking it then (the program may reuse the addresses for
+  // another descriptor that overlaps it only in part).
+  std::map<uint64_t, std::pair<uint64_t, uint64_t>> nv_os_mem;
+
+  // After a successful NV call: what the NV waits and row choices need.
+  void track_nv(const IoctlDesc& d, const IoctlRecord& r) {
+    auto field = [&](std::string_view name, std::span<const uint8_t> arg) -> uint64_t {
+      const ArgField* f = core::find_field(d, name);
+      return f ? core::read_field(*f, arg).value_or(0) : 0;
+    };
+    if (d.name == "NV_ESC_CHECK_VERSION_STR") {
+      nv::nv_ioctl_rm_api_version_t ver{};
+      if (r.arg_after.size() < sizeof ver) return;
+      std::memcpy(&ver, r.arg_after.data(), sizeof ver);
+      uint32_t major = 0;
+      for (size_t i = 0; i < sizeof ver.versionString && ver.versionString[i] >= '0' &&
+                         ver.versionString[i] <= '9' && major < 10000;
+           ++i)
+        major = major * 10 + static_cast<uint32_t>(ver.versionString[i] - '0');
+      if (major >= 400 && major < 2000) nv_branch = major;
+    } else if (d.name == "NV_ESC_RM_ALLOC") {
+      const uint32_t cls = static_cast<uint32_t>(field("hClass", r.arg_before));
+      if (nv::rm_class_name(cls).find("CHANNEL_GPFIFO") == std::string_view::npos) return;
+      for (const IoctlBuffer& b : r.buffers) {
+        using P = nv::NV_CHANNEL_ALLOC_PARAMS;
+        if (b.tag != 1 || b.before.size() < sizeof(P)) continue;
+        P p;
+        std::memcpy(&p, b.before.data(), sizeof p);
+        nv_channels.push_back({field("hObjectNew", r.arg_after), p.hUserdMemory[0], p.userdOffset[0]});
+      }
+    } else if (d.name == "NV_ESC_RM_ALLOC_MEMORY") {
+      const uint64_t mem = field("params.pMemory", r.arg_before);
+      const uint64_t base = mem & ~(kPage - 1);
+      if (mem) nv_os_mem[field("params.hObjectNew", r.arg_after)] = {
+          base, page_up(mem + field("params.limit", r.arg_before) + 1) - base};
+    } else if (d.name == "NV_ESC_RM_FREE") {
+      const uint64_t h = field("hObjectOld", r.arg_before);
+      std::erase_if(nv_channels, [&](const NvChannel& c) { return c.handle == h; });
+      if (auto it = nv_os_mem.find(h); it != nv_os_mem.end()) {
+        drop_recorded(it->second.first, it->second.second, nullptr);
+        nv_os_mem.erase(it);
+      }
+    } else if (d.name == "NV_ESC_RM_MAP_MEMORY") {
+      nv_pending_map[static_cast<int32_t>(field("fd", r.arg_before))] = {
+          field("params.hMemory", r.arg_before), field("params.offset", r.arg_before)};
+    }
+  }
+
+  // A recorded mmap of an fd that NV_ESC_RM_MAP_MEMORY named.
+  void track_nv_mmap(const MmapRecord& r) {
+    auto it = nv_pending_map.find(r.fd);
+    if (it == nv_pending_map.end()) return;
+    nv_mem_cpu[it->second.first] = r.result - it->second.second;
+    nv_pending_map.erase(it);
+  }
+
+  // true when every channel with a CPU-visible USERD has GP_GET == GP_PUT; false after
+  // `check_wait`.
+  bool drain_nv_channels(std::string& stuck) {
+    const auto deadline = std::chrono::steady_clock::now() + opts.check_wait;
+    for (;;) {
+      bool idle = true;
+      for (const NvChannel& c : nv_channels) {
+        auto m = nv_mem_cpu.find(c.userd_mem);
+        if (m == nv_mem_cpu.end()) continue;
+        const uint8_t* u = cpu(m->second + c.userd_offset, nv::kUserdBytes);
+        if (!u) continue;  // not CPU-visible here: nothing to compare
+        const uint32_t get = *reinterpret_cast<const volatile uint32_t*>(u + nv::kUserdGpGetOffset);
+        const uint32_t put = *reinterpret_cast<const volatile uint32_t*>(u + nv::kUserdGpPutOffset);
+        if (get != put) {
+          idle = false;
+          stuck = "NV channel " + hex(c.handle) + " GP_GET " + std::to_string(get) +
+                  " has not reached GP_PUT " + std::to_string(put);
+        }
+      }
+      if (idle) return true;
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+  }
+
   void do_doorbell(const RecordView& v, const DoorbellRecord& r) {
     ++stats.replayed;
     const Mapping* m = nullptr;
@@ -771,7 +889,7 @@ struct Replayer::State {
     else
       *reinterpret_cast<volatile uint32_t*>(p) = static_cast<uint32_t>(r.value);
     std::string stuck;
-    if (!drain_kfd_queues(stuck))
+    if (!drain_kfd_queues(stuck) || !drain_nv_channels(stuck))
       diverge(v, "the GPU did not finish the work of this doorbell: " + stuck,
               "DOORBELL " + hex(r.address) + " = " + hex(r.value),
               "(still running after " + std::to_string(opts.check_wait.count()) + " ms)");
