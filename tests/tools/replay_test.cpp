@@ -400,11 +400,13 @@ TEST_F(ReplayKgsl, BadHandleIsReportedWithTheCallDecoded) {
   std::remove(out.c_str());
 }
 
-TEST_F(ReplayKgsl, ChangedMemoryCheckNamesTheByte) {
-  const std::string out = temp_path("kgsl_memory");
+// The first check snapshot with a byte changed; with `gpu_work`, a SUBMISSION record before it
+// (the KGSL copy runs on the CPU: without one no GPU work could have written the page).
+std::string tamper_first_check(const std::string& in, const std::string& name, bool gpu_work) {
+  const std::string out = temp_path(name);
   bool done = false;
   std::vector<uint8_t> data;
-  rewrite(*path_, out, [&](uint64_t, auto& rec, auto put) {
+  rewrite(in, out, [&](uint64_t, auto& rec, auto put) {
     using T = std::decay_t<decltype(rec)>;
     if constexpr (std::is_same_v<T, MemorySnapshotRecord>) {
       if (!done && rec.reason == static_cast<uint32_t>(SnapshotReason::kCheck) && rec.data.size() > 100) {
@@ -412,17 +414,39 @@ TEST_F(ReplayKgsl, ChangedMemoryCheckNamesTheByte) {
         data[100] ^= 0x5A;
         rec.data = data;
         done = true;
+        if (gpu_work) put(SubmissionRecord{.driver = static_cast<uint32_t>(DriverKind::kKgsl), .queue = 1});
       }
     }
     put(rec);
   });
-  ASSERT_TRUE(done);
+  EXPECT_TRUE(done);
+  return out;
+}
+
+TEST_F(ReplayKgsl, ChangedMemoryCheckNamesTheByte) {
+  const std::string out = tamper_first_check(*path_, "kgsl_memory", true);
   ReplayOptions o;
   o.check_wait = 50ms;
   auto s = replay_file(out, "sim-qcom:0", o);
   ASSERT_TRUE(s.ok());
   ASSERT_FALSE(s->divergences.empty());
   EXPECT_NE(s->divergences[0].what.find("(byte 100 of"), std::string::npos) << s->divergences[0].text();
+  std::remove(out.c_str());
+}
+
+TEST_F(ReplayKgsl, CheckedPageNoGpuWorkCouldWriteIsNotADivergence) {
+  const std::string out = tamper_first_check(*path_, "kgsl_cpu_only", false);
+  ReplayOptions o;
+  o.check_wait = 50ms;
+  std::vector<std::string> lines;
+  o.log = [&](const std::string& l) { lines.push_back(l); };
+  auto s = replay_file(out, "sim-qcom:0", o);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->divergences.empty()) << s->divergences.front().text();
+  EXPECT_GE(s->check_pages_cpu_only, 1u);
+  bool logged = false;
+  for (const std::string& l : lines) logged = logged || l.find("not counted") != std::string::npos;
+  EXPECT_TRUE(logged);
   std::remove(out.c_str());
 }
 

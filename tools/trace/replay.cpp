@@ -1153,6 +1153,14 @@ core::Result<ReplayStats> replay_file(const std::string& path, std::string_view 
         break;
       case core::Vendor::kQualcomm: o.drivers = {DriverKind::kKgsl}; break;
     }
+    // A trace of another vendor's driver would replay only its probe opens: refuse it.
+    RAWGPU_ASSIGN(DriverKind k, main_driver(path));
+    if (k != DriverKind::kOther && driver_kind_name(static_cast<uint32_t>(k)) &&
+        std::find(o.drivers.begin(), o.drivers.end(), k) == o.drivers.end())
+      return Error::invalid("replay " + path,
+                            "the trace drives " + std::string(driver_kind_name(static_cast<uint32_t>(k))) +
+                                ", which " + name + " does not have (replay it on " +
+                                default_sim_device(k) + ")");
   }
   Replayer replayer(*sys, o);
   auto stats = replayer.run(reader);
