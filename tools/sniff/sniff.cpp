@@ -1428,7 +1428,7 @@ __attribute__((visibility("default"))) int ioctl(int fd, unsigned long request, 
 // A MAP_FIXED mapping (of anything, a driver fd too) over tracked device memory ends that device
 // mapping: recorded as the MUNMAP it amounts to (with its check snapshot) before it happens.
 void before_fixed_map(void* addr, size_t len, int flags) {
-  if (!(flags & MAP_FIXED) || !active() || !g_state || addr == nullptr) return;
+  if (!(flags & MAP_FIXED) || !active() || !g_state || addr == nullptr || t_in_writer) return;
   const uint64_t a = reinterpret_cast<uint64_t>(addr), end = a + len;
   bool overlaps = false;
   for (DoorbellRegion& d : g_doorbells) {
@@ -1460,8 +1460,10 @@ __attribute__((visibility("default"))) void* mmap64(void* addr, size_t len, int 
 __attribute__((visibility("default"))) int munmap(void* addr, size_t len) {
   // A library below us (a simulated driver) that unmaps through libc's munmap from inside our
   // call reaches this hook again: that inner call is part of the outer one, not a second MUNMAP.
+  // The trace writer's own mappings (mapped plain mode grows its window) are not the program's:
+  // tracing them would take g_state_mu, which the emitting thread may hold.
   static SNIFF_TLS int depth = 0;
-  if (!active() || !g_state || depth > 0) return real_munmap()(addr, len);
+  if (!active() || !g_state || depth > 0 || t_in_writer) return real_munmap()(addr, len);
   ++depth;
   const int result = traced_munmap(addr, len);
   --depth;
