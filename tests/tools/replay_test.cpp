@@ -304,9 +304,6 @@ void rewrite(const std::string& in, const std::string& out, Edit edit) {
 class ReplayRoundTrip : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(ReplayRoundTrip, SetupReplaysIdentically) {
-  if (std::string(GetParam()) == "sim-nv:0")
-    GTEST_SKIP() << "known divergence: UVM_MAP_EXTERNAL_ALLOCATION of the first buffer replays "
-                    "with NV_ERR_OBJECT_NOT_FOUND (open work)";
   const std::string path = temp_path(std::string("setup_") + (GetParam() + 4));
   record(GetParam(), path, setup_workload);
   ReplayStats s = replay(path, GetParam());

@@ -838,6 +838,25 @@ struct Replayer::State {
     }
   }
 
+  // The GP_GET words (replayer pointer, current value) of the channels whose USERD lies in
+  // recorded [rec, rec + n). GP_GET is the GPU's (read-only for the CPU): a restore snapshot holds
+  // whatever the recorded GPU had reached when it was taken (it may fetch before the doorbell),
+  // and copying that into the replay's USERD would make its channel skip entries it never ran.
+  std::vector<std::pair<volatile uint32_t*, uint32_t>> nv_gp_gets(uint64_t rec, uint64_t n) {
+    std::vector<std::pair<volatile uint32_t*, uint32_t>> out;
+    for (const NvChannel& c : nv_channels) {
+      auto m = nv_mem_cpu.find(c.userd_mem);
+      if (m == nv_mem_cpu.end()) continue;
+      const uint64_t at = m->second + c.userd_offset + nv::kUserdGpGetOffset;
+      if (at < rec || at + 4 > rec + n) continue;
+      if (uint8_t* p = cpu(at, 4)) {
+        auto* w = reinterpret_cast<volatile uint32_t*>(p);
+        out.emplace_back(w, *w);
+      }
+    }
+    return out;
+  }
+
   // A recorded mmap of an fd that NV_ESC_RM_MAP_MEMORY named.
   void track_nv_mmap(const MmapRecord& r) {
     auto it = nv_pending_map.find(r.fd);
@@ -927,10 +946,12 @@ struct Replayer::State {
     if (r.reason == static_cast<uint32_t>(SnapshotReason::kRestore)) {
       for (uint64_t p = r.address & ~(kPage - 1); p < r.address + r.data.size(); p += kPage)
         restored[p] = gpu_epoch;
+      const auto gp_gets = nv_gp_gets(r.address, r.data.size());
       bool ok = each_piece(r.address, r.data, PROT_WRITE, [](uint8_t* dst, const uint8_t* src, uint64_t n, uint64_t) {
         std::memcpy(dst, src, n);
         return true;
       });
+      for (const auto& [p, get] : gp_gets) *p = get;
       if (!ok) {
         ++stats.skipped;
         log("record " + std::to_string(stats.records - 1) + ": snapshot of " + hex(r.address) +
