@@ -394,14 +394,14 @@ bool write_field(const ArgField& field, std::span<uint8_t> arg, uint64_t value) 
 }
 
 std::optional<BufferSpan> buffer_span(const IoctlDesc& desc, const BufferRef& ref,
-                                      std::span<const uint8_t> arg) {
+                                      std::span<const uint8_t> arg, uint32_t version) {
   const ArgField* ptr = find_field(desc, ref.ptr_field);
   if (!ptr) return std::nullopt;
   const std::optional<uint64_t> address = read_field(*ptr, arg);
   if (!address) return std::nullopt;
   uint64_t bytes = 0;
   if (ref.size_of) {
-    bytes = ref.size_of(arg);
+    bytes = ref.size_of(arg, version);
   } else {
     uint64_t count = 1;
     if (!ref.count_field.empty()) {

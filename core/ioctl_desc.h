@@ -147,7 +147,9 @@ struct BufferRef {
   std::string_view elem_type = {};     // the element struct's name, for the decoder
   std::span<const ArgField> elem_fields = {};  // offsets within one element
   // Size from the whole argument (0 = no buffer); overrides count/elem size when set.
-  uint64_t (*size_of)(std::span<const uint8_t> arg) = nullptr;
+  // `version` is the driver version the caller knows (NV: the branch, whose row of a class gives
+  // the params size RM copies; 0 = unknown, the newest row).
+  uint64_t (*size_of)(std::span<const uint8_t> arg, uint32_t version) = nullptr;
 };
 
 // Largest nested buffer the sniffer and replayer follow; a bigger size is treated as garbage.
@@ -254,8 +256,9 @@ bool write_field(const ArgField& field, std::span<uint8_t> arg, uint64_t value);
 // Where `ref` points and how many bytes it covers, from the captured argument bytes. nullopt
 // when a named field is missing or past `arg`, or the size exceeds kMaxNestedBuffer.
 // Allocation-free (the sniffer calls it on every ioctl).
+// `version` is handed to BufferRef::size_of (the NVIDIA branch; 0 = unknown).
 std::optional<BufferSpan> buffer_span(const IoctlDesc& desc, const BufferRef& ref,
-                                      std::span<const uint8_t> arg);
+                                      std::span<const uint8_t> arg, uint32_t version = 0);
 
 // ---------------------------------------------------------------------------------------------
 // Self-check for tests and table authors: every field lies inside its struct, fields do not

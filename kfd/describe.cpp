@@ -421,7 +421,7 @@ constexpr ArgField kTileConfigElemFields[] = {
 
 // SET_CU_MASK copies num_cu_mask / 32 words (kfd_ioctl_set_cu_mask: cu_mask_size =
 // sizeof(uint32_t) * (num_cu_mask / 32)).
-uint64_t cu_mask_bytes(std::span<const uint8_t> arg) {
+uint64_t cu_mask_bytes(std::span<const uint8_t> arg, uint32_t /*version*/) {
   constexpr size_t at = offsetof(kfd_ioctl_set_cu_mask_args, num_cu_mask);
   if (arg.size() < at + 4) return 0;
   const uint32_t n = static_cast<uint32_t>(arg[at]) | static_cast<uint32_t>(arg[at + 1]) << 8 |

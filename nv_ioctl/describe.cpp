@@ -841,18 +841,21 @@ uint32_t read_u32(std::span<const uint8_t> arg, size_t at) {
   return static_cast<uint32_t>(arg[at]) | static_cast<uint32_t>(arg[at + 1]) << 8 |
          static_cast<uint32_t>(arg[at + 2]) << 16 | static_cast<uint32_t>(arg[at + 3]) << 24;
 }
-uint64_t alloc_params_bytes(std::span<const uint8_t> arg, size_t class_at, size_t size_at) {
+// RM copies the class's own params size for its branch (HOPPER_CHANNEL_GPFIFO_A: 368 bytes on
+// 580, 376 on 610), whatever paramsSize says; an unknown class falls back to paramsSize.
+uint64_t alloc_params_bytes(std::span<const uint8_t> arg, size_t class_at, size_t size_at,
+                            uint32_t branch) {
   const uint32_t h_class = read_u32(arg, class_at);
-  if (const core::IoctlDesc* row = find_versioned(rm_classes(), h_class)) return row->size;
+  if (const core::IoctlDesc* row = find_versioned(rm_classes(), h_class, branch)) return row->size;
   return read_u32(arg, size_at);
 }
-uint64_t nvos21_params_bytes(std::span<const uint8_t> arg) {
+uint64_t nvos21_params_bytes(std::span<const uint8_t> arg, uint32_t branch) {
   return alloc_params_bytes(arg, offsetof(NVOS21_PARAMETERS, hClass),
-                            offsetof(NVOS21_PARAMETERS, paramsSize));
+                            offsetof(NVOS21_PARAMETERS, paramsSize), branch);
 }
-uint64_t nvos64_params_bytes(std::span<const uint8_t> arg) {
+uint64_t nvos64_params_bytes(std::span<const uint8_t> arg, uint32_t branch) {
   return alloc_params_bytes(arg, offsetof(NVOS64_PARAMETERS, hClass),
-                            offsetof(NVOS64_PARAMETERS, paramsSize));
+                            offsetof(NVOS64_PARAMETERS, paramsSize), branch);
 }
 
 constexpr core::BufferRef kRmControlBuffers[] = {

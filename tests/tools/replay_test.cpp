@@ -115,7 +115,7 @@ class TraceSys final : public core::Sys {
     std::vector<IoctlBuffer> bufs;
     if (d)
       for (const core::BufferRef& ref : d->buffers) {
-        auto sp = core::buffer_span(*d, ref, before);
+        auto sp = core::buffer_span(*d, ref, before, nv_branch_);
         if (!sp || sp->bytes == 0 || sp->address == 0) continue;
         const auto* p = reinterpret_cast<const uint8_t*>(sp->address);
         bb.emplace_back(p, p + sp->bytes);
@@ -164,6 +164,16 @@ class TraceSys final : public core::Sys {
     const int rc = once ? inner_.ioctl_once(fd, request, arg) : inner_.ioctl(fd, request, arg);
     lk.lock();
     if (!before.empty()) after.assign(static_cast<uint8_t*>(arg), static_cast<uint8_t*>(arg) + size);
+    // The NV branch sizes RM alloc params (each class's row per branch), as in the sniffer.
+    if (d && d->name == "NV_ESC_CHECK_VERSION_STR" && rc >= 0 && size >= sizeof(nv::nv_ioctl_rm_api_version_t)) {
+      const auto* v = static_cast<const nv::nv_ioctl_rm_api_version_t*>(arg);
+      uint32_t major = 0;
+      for (size_t i = 0; i < sizeof v->versionString && v->versionString[i] >= '0' &&
+                         v->versionString[i] <= '9' && major < 10000;
+           ++i)
+        major = major * 10 + static_cast<uint32_t>(v->versionString[i] - '0');
+      nv_branch_ = major;
+    }
     for (size_t i = 0; i < bufs.size(); ++i) {
       const auto* p = reinterpret_cast<const uint8_t*>(bufs[i].address);
       ba.emplace_back(p, p + bb[i].size());
@@ -180,6 +190,7 @@ class TraceSys final : public core::Sys {
   std::mutex mu_;
   std::map<int, DriverKind> kinds_;
   std::map<uint64_t, Map> maps_;
+  uint32_t nv_branch_ = 0;
 };
 
 std::string temp_path(const std::string& tag) {

@@ -996,7 +996,8 @@ constexpr uint64_t kMaxArg = 1 << 16;
 void plan_buffers(IoctlScratch& s, const core::IoctlDesc& desc, uint64_t off, uint64_t len,
                   uint32_t tag_base) {
   for (const core::BufferRef& ref : desc.buffers) {
-    const auto span = core::buffer_span(desc, ref, {s.bytes.data() + off, len});
+    const auto span = core::buffer_span(desc, ref, {s.bytes.data() + off, len},
+                                        g_nv_branch.load(std::memory_order_relaxed));
     if (!span || span->bytes == 0) continue;
     s.bufs.push_back(IoctlScratch::Buf{.tag = tag_base + ref.tag, .address = span->address,
                                        .before_off = 0, .before_len = span->bytes,
@@ -1100,7 +1101,8 @@ int traced_ioctl(int fd, uint8_t kind, unsigned long request, void* arg) {
     b.after_len = b.before_len;
     // A count the driver lowered (entries actually written) shortens the copy.
     if (b.parent_off == 0 && after_len) {
-      const auto span = core::buffer_span(*b.desc, *b.ref, {s.bytes.data() + after_off, after_len});
+      const auto span = core::buffer_span(*b.desc, *b.ref, {s.bytes.data() + after_off, after_len},
+                                          g_nv_branch.load(std::memory_order_relaxed));
       if (span && span->address == b.address) b.after_len = std::min(b.after_len, span->bytes);
     }
     s.bytes.resize(b.after_off + b.after_len);

@@ -431,7 +431,7 @@ struct Replayer::State {
         continue;
       }
       uint64_t bytes = std::max<uint64_t>(buf->before.size(), buf->after.size());
-      if (auto sp = core::buffer_span(d, ref, rec)) bytes = std::max(bytes, sp->bytes);
+      if (auto sp = core::buffer_span(d, ref, rec, nv_branch)) bytes = std::max(bytes, sp->bytes);
       bytes = std::min<uint64_t>(bytes, core::kMaxNestedBuffer);
       copies.emplace_back(std::max<uint64_t>(bytes, 1), 0);
       uint8_t* c = copies.back().data();
