@@ -2,6 +2,7 @@
 // OPEN/CLOSE/IOCTL (+ nested buffers from the rows' BufferRefs)/MMAP/MUNMAP records and memory
 // snapshots while a real backend runs on a simulated machine, replayed onto a fresh machine; then
 // tampered and corrupt traces.
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -521,6 +522,29 @@ TEST(ReplayCli, PrintsTheSummaryAndExitsByResult) {
   EXPECT_NE(out.find(": identical"), std::string::npos) << out;
   const std::string missing = std::string(RAWGPU_CLI) + " replay -q " + path + ".missing >/dev/null 2>&1";
   EXPECT_NE(WEXITSTATUS(std::system(missing.c_str())), 0);
+  std::remove(path.c_str());
+}
+
+// Untrusted input: a snapshot whose range wraps the address space is a divergence at once (it
+// once looped over 2^52 pages).
+TEST(ReplayCorrupt, SnapshotRangeThatWrapsIsADivergenceNotAHang) {
+  const std::string path = temp_path("wrap");
+  {
+    auto w = TraceWriter::create(path);
+    ASSERT_TRUE(w.ok()) << w.error().message();
+    ASSERT_TRUE((*w)->append(OpenRecord{.result = 3, .flags = O_RDWR, .driver = static_cast<uint32_t>(DriverKind::kKgsl),
+                                        .path = "/dev/kgsl-3d0"}).ok());
+    const uint8_t data[16] = {1, 2, 3};
+    ASSERT_TRUE((*w)->append(MemorySnapshotRecord{.address = ~0ull - 4095, .data = data}).ok());
+    ASSERT_TRUE((*w)->finish().ok());
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  auto s = replay_file(path, "sim-qcom:0");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  ASSERT_FALSE(s->divergences.empty());
+  EXPECT_NE(s->divergences.front().text().find("wraps"), std::string::npos)
+      << s->divergences.front().text();
   std::remove(path.c_str());
 }
 

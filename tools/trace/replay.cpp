@@ -430,8 +430,16 @@ struct Replayer::State {
         core::write_field(*pf, out, guard_addr());
         continue;
       }
+      // The size the argument claims (count/size fields) is what the driver will touch: with no
+      // sane size (past kMaxNestedBuffer, a crafted trace) the pointer gets the guard instead of
+      // a copy smaller than the claim.
+      const auto sp = core::buffer_span(d, ref, rec, nv_branch);
+      if (!sp) {
+        core::write_field(*pf, out, guard_addr());
+        continue;
+      }
       uint64_t bytes = std::max<uint64_t>(buf->before.size(), buf->after.size());
-      if (auto sp = core::buffer_span(d, ref, rec, nv_branch)) bytes = std::max(bytes, sp->bytes);
+      bytes = std::max(bytes, sp->bytes);
       bytes = std::min<uint64_t>(bytes, core::kMaxNestedBuffer);
       copies.emplace_back(std::max<uint64_t>(bytes, 1), 0);
       uint8_t* c = copies.back().data();
@@ -502,6 +510,9 @@ struct Replayer::State {
     if (d && is_nvidia(kind) && d->encoding == core::IoctlEncoding::kRaw)
       for (const IoctlDesc& o : nv::nv_ioctls().rows)
         if (o.encoding == core::IoctlEncoding::kRaw && o.nr == d->nr) size = std::max<size_t>(size, o.size);
+    // The target copies what the request encodes (_IOC_SIZE), whatever was captured.
+    if (core::ioc_dir(r.request) != core::IoctlDir::kNone && (!d || d->encoding == core::IoctlEncoding::kIoc))
+      size = std::max<size_t>(size, core::ioc_size(r.request));
     std::vector<uint8_t> arg(size, 0);
     std::copy(r.arg_before.begin(), r.arg_before.end(), arg.begin());
     std::span<const uint8_t> rec_before = r.arg_before;
@@ -941,11 +952,19 @@ struct Replayer::State {
   }
 
   void do_snapshot(const RecordView& v, const MemorySnapshotRecord& r) {
+    // A corrupt trace: the range (rounded out to pages) wraps the address space.
+    if (r.address + r.data.size() < r.address || r.address + r.data.size() > ~0ull - kPage) {
+      diverge(v, "snapshot range wraps the address space (corrupt trace)",
+              "MEMORY_SNAPSHOT " + hex(r.address) + " (" + std::to_string(r.data.size()) + " bytes)",
+              "(not replayed)");
+      return;
+    }
     // KFD and NV place device memory at the GPU address in the CPU address space too, so a GPU
     // snapshot is looked up like a CPU one.
     if (r.reason == static_cast<uint32_t>(SnapshotReason::kRestore)) {
-      for (uint64_t p = r.address & ~(kPage - 1); p < r.address + r.data.size(); p += kPage)
-        restored[p] = gpu_epoch;
+      const uint64_t first = r.address & ~(kPage - 1);
+      const uint64_t pages = (r.address - first + r.data.size() + kPage - 1) / kPage;
+      for (uint64_t i = 0; i < pages; ++i) restored[first + i * kPage] = gpu_epoch;
       const auto gp_gets = nv_gp_gets(r.address, r.data.size());
       bool ok = each_piece(r.address, r.data, PROT_WRITE, [](uint8_t* dst, const uint8_t* src, uint64_t n, uint64_t) {
         std::memcpy(dst, src, n);

@@ -220,7 +220,8 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::adopt_fd(int fd, bool owns_fd,
 Status TraceWriter::map_grow(uint64_t need) {
   constexpr uint64_t kStep = 16u << 20;
   if (map_ && map_pos_ + need <= map_cap_) return {};
-  uint64_t cap = std::max<uint64_t>(map_cap_ * 2, kStep);
+  // Grow by an eighth (at least 16 MiB): doubling would reserve real blocks for twice the trace.
+  uint64_t cap = std::max<uint64_t>(map_cap_ + std::max<uint64_t>(map_cap_ / 8, kStep), kStep);
   while (cap < map_pos_ + need) cap += kStep;
   cap = (cap + kStep - 1) / kStep * kStep;
   // Real blocks, not a sparse hole: a store into a hole on a full disk would be SIGBUS.
