@@ -9,7 +9,7 @@
 //         QMD of every version (decode_qmd, format_qmd)
 //   4     Adreno PM4 dwords: byte 1 bit 0 picks a6xx/a7xx; qcom::disassemble
 // Seeds: tests/fuzz/decode_seeds (traces written by tests/tools/decode_test.cpp and the command
-// streams inside them). Built by the `fuzz` preset; run with tests/fuzz/run_decode_fuzz.sh.
+// streams inside them). Built by the `fuzz` preset; run with tests/fuzz/run_fuzz.sh decode.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -1,6 +1,6 @@
 // libFuzzer harness for the ELF64 reader (core/elf.*): parse arbitrary bytes, and when they
 // parse, walk everything the view hands out and check its promises (elf_walk.h).
-// Built by the `fuzz` preset; run with tests/fuzz/run_elf_fuzz.sh <build-dir> <seconds>.
+// Built by the `fuzz` preset; run with tests/fuzz/run_fuzz.sh elf <build-dir> <seconds>.
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -3,7 +3,7 @@
 //   0     the rest is a whole trace file (header included)
 //   1, 2  the rest is a body behind a valid plain (1) or zstd (2) header, so mutations reach the
 //         record and chunk parsers instead of dying on the magic
-// Built by the `fuzz` preset; run with tests/fuzz/run_trace_fuzz.sh <build-dir> <seconds>.
+// Built by the `fuzz` preset; run with tests/fuzz/run_fuzz.sh trace <build-dir> <seconds>.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
